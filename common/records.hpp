@@ -1,0 +1,28 @@
+#pragma once
+// The timing record of one finished (or failed) request: what a leader sends the coordinator
+// and what every metric is computed from. All times are nanoseconds since the run's t0.
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tpbench {
+
+struct RequestRecord {
+  uint64_t id = 0;
+  int32_t replica = 0;
+  int32_t prompt_tokens = 0;
+  int32_t output_tokens = 0;     // tokens actually generated
+  int64_t submit_ns = 0;         // handed to the engine
+  int64_t first_token_ns = 0;    // first generated token available to the leader
+  int64_t finish_ns = 0;         // last token available / request ended
+  std::vector<int64_t> token_ns; // time of every generated token (first included); may be empty
+  std::vector<int32_t> token_ids;// generated ids, only with --record-tokens
+  bool ok = true;
+  std::string error;             // why it failed when !ok
+  MSGPACK_DEFINE_MAP(id, replica, prompt_tokens, output_tokens, submit_ns, first_token_ns,
+                     finish_ns, token_ns, token_ids, ok, error);
+};
+
+}  // namespace tpbench

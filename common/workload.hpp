@@ -1,0 +1,19 @@
+#pragma once
+// One request of the benchmark workload, as the coordinator samples it and ships it to a
+// replica. Defined once here so both sides agree on the wire shape.
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace tpbench {
+
+struct WorkloadRequest {
+  uint64_t id = 0;                  // position in sampled order: 0 .. n-1
+  std::vector<int32_t> prompt_ids;  // what the engine is fed (with BOS when the tokenizer adds one)
+  int32_t prompt_len = 0;           // == prompt_ids.size(); counted in input throughput
+  int32_t output_len = 0;           // exact number of tokens to generate (ignore_eos)
+  MSGPACK_DEFINE_MAP(id, prompt_ids, prompt_len, output_len);
+};
+
+}  // namespace tpbench

@@ -1,0 +1,70 @@
+#pragma once
+// The inference engine as the worker sees it (DESIGN.md, engine/). One instance per rank.
+// The TP leader calls add() and step(); every other rank of the replica calls run_follower(),
+// which executes the plans the leader's step() broadcasts until the leader calls shutdown().
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine_options.hpp"
+
+namespace tpbench {
+
+class Communicator;
+
+struct SamplingParams {
+  int top_k = 1;
+  float top_p = 0.8f;
+  float temperature = 0.8f;
+  uint64_t seed = 0;  // per-request stream: the same seed gives the same tokens
+};
+
+struct EngineRequest {
+  uint64_t id = 0;
+  std::vector<int32_t> prompt;
+  int32_t max_new_tokens = 0;  // generated exactly (ignore_eos)
+  SamplingParams sampling;
+};
+
+struct StepResult {
+  struct Token {
+    uint64_t request_id;
+    int32_t token;
+    bool finished;  // this was the request's last token
+  };
+  struct Failure {
+    uint64_t request_id;
+    std::string reason;
+  };
+  std::vector<Token> tokens;      // in the order they were produced this step
+  std::vector<Failure> failures;  // requests the engine gave up on (too long, ...)
+};
+
+struct EngineStats {
+  int64_t steps = 0;
+  int64_t prefill_tokens = 0;
+  int64_t decode_tokens = 0;
+  int64_t preemptions = 0;
+  int64_t kv_blocks_total = 0;
+  int64_t busy_ns = 0;  // time spent inside step()
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual void add(EngineRequest request) = 0;
+  virtual StepResult step() = 0;
+  // Requests added and not yet finished or failed.
+  virtual size_t pending() const = 0;
+  virtual void run_follower() = 0;
+  virtual void shutdown() = 0;
+  virtual EngineStats stats() const = 0;
+  virtual std::string describe() const = 0;  // one line: backend, model, dtype, kv blocks
+};
+
+// comm: the replica's TP communicator (size 1 when tp == 1). Throws InputError on a bad
+// model directory or option.
+std::unique_ptr<Engine> make_engine(const EngineOptions& options, Communicator& comm);
+
+}  // namespace tpbench

@@ -1,0 +1,48 @@
+#pragma once
+// The seam between the backend-neutral engine (scheduler, KV block manager, sampler) and a
+// backend's forward pass. The leader's scheduler builds a StepPlan, broadcasts it to its TP
+// followers, and every rank of the replica runs the same plan on its shard of the weights.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tpbench {
+
+struct SequenceChunk {
+  uint64_t request_id = 0;
+  std::vector<int32_t> tokens;       // fed this step: a prefill chunk, or the one decode token
+  int32_t start_pos = 0;             // position of tokens[0]; KV for [0, start_pos) is cached
+  std::vector<int32_t> block_table;  // KV blocks covering [0, start_pos + tokens.size())
+  bool want_logits = false;          // the last token's logits are needed (decode, prefill end)
+};
+
+struct StepPlan {
+  std::vector<SequenceChunk> seqs;
+  bool shutdown = false;  // followers leave run_follower() on this plan
+};
+
+// Serialisation of a plan for the leader -> follower broadcast.
+std::vector<uint8_t> encode_plan(const StepPlan& plan);
+StepPlan decode_plan(const uint8_t* data, size_t size);
+
+struct KvLayout {
+  int64_t bytes_per_block = 0;  // this rank's bytes for one block of block_size tokens, all layers
+  int32_t max_context = 0;      // model's max_position_embeddings
+};
+
+class ModelRunner {
+ public:
+  virtual ~ModelRunner() = default;
+  virtual int32_t vocab_size() const = 0;
+  virtual KvLayout kv_layout(int block_size) const = 0;
+  // Bytes this rank may spend on KV cache at --cache-max-entry-count = fraction
+  // (free device/host memory after weights x fraction).
+  virtual int64_t kv_budget_bytes(double fraction) const = 0;
+  virtual void allocate_kv(int32_t num_blocks, int block_size) = 0;
+  // Runs the plan. On return logits holds, for each seq with want_logits (in plan order), the
+  // full-vocabulary fp32 logits of its last token (only needed on the TP leader).
+  virtual void forward(const StepPlan& plan, std::vector<float>& logits) = 0;
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace tpbench
