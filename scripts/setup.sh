@@ -15,6 +15,7 @@ packages=(
   libpcre2-dev
   libcli11-dev
   libopenblas-dev
+  nlohmann-json3-dev
   python3 python3-numpy
   procps
 )

@@ -1,0 +1,45 @@
+#pragma once
+// Metrics exactly as DESIGN.md defines them, from the records of one run.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/records.hpp"
+
+namespace tpbench {
+
+// A latency distribution in seconds. percentiles[i] is at Metrics::percentile_points[i],
+// interpolated linearly as numpy.percentile's default does.
+struct Distribution {
+  size_t count = 0;
+  double mean = 0, min = 0, max = 0, std = 0;  // std: population (numpy's default ddof=0)
+  std::vector<double> percentiles;
+};
+
+struct Metrics {
+  std::vector<double> percentile_points;  // e.g. 50, 75, 95, 99
+  size_t total_requests = 0;              // requests the workload had
+  size_t completed = 0;
+  size_t failed = 0;
+  std::map<std::string, size_t> failure_reasons;
+  int64_t total_input_tokens = 0;   // completed requests only
+  int64_t total_output_tokens = 0;  // completed requests only
+  double duration_s = 0;            // last finish over the cluster - t0
+  double input_throughput = 0;      // tok/s
+  double output_throughput = 0;
+  double total_throughput = 0;
+  double request_throughput = 0;    // req/s
+  double requests_per_minute = 0;
+  Distribution e2e, ttft, tpot, itl;
+  bool have_ttft = false;  // streaming output only
+  bool have_itl = false;
+};
+
+Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_requests,
+                        const std::vector<double>& percentile_points, bool streaming);
+
+// numpy.percentile(values, q) with the default linear method; values need not be sorted.
+double percentile_linear(std::vector<double> values, double q);
+
+}  // namespace tpbench

@@ -1,0 +1,16 @@
+#pragma once
+// The backend-neutral engine: continuous-batching scheduler, paged KV block manager and
+// sampler, driving any backend's ModelRunner. On the TP leader it plans each step and
+// broadcasts the plan; followers execute the broadcast plans in run_follower().
+#include <memory>
+
+#include "engine/comm/communicator.hpp"
+#include "engine/engine.hpp"
+#include "engine/model_runner.hpp"
+
+namespace tpbench {
+
+std::unique_ptr<Engine> make_batched_engine(std::unique_ptr<ModelRunner> runner,
+                                            const EngineOptions& options, Communicator& comm);
+
+}  // namespace tpbench
