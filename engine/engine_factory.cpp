@@ -1,0 +1,31 @@
+#include "common/error.hpp"
+#include "engine/engine.hpp"
+#if TPBENCH_HAVE_CPU_BACKEND
+#include "engine/cpu/cpu_engine.hpp"
+#endif
+#if TPBENCH_HAVE_SIM_BACKEND
+#include "engine/sim/sim_engine.hpp"
+#endif
+#if TPBENCH_HAVE_CUDA_BACKEND
+#include "engine/cuda/cuda_engine.hpp"
+#endif
+
+namespace tpbench {
+
+std::unique_ptr<Engine> make_engine(const EngineOptions& options, Communicator& comm) {
+#if TPBENCH_HAVE_SIM_BACKEND
+  if (options.backend == "sim") return make_sim_engine(options, comm);
+#endif
+#if TPBENCH_HAVE_CPU_BACKEND
+  if (options.backend == "cpu") return make_cpu_engine(options, comm);
+#endif
+#if TPBENCH_HAVE_CUDA_BACKEND
+  if (options.backend == "cuda") return make_cuda_engine(options, comm);
+#endif
+  (void)comm;
+  if (options.backend == "cuda")
+    throw InputError("--backend cuda: this build has no CUDA backend (configure with -DTPBENCH_CUDA=ON on a machine with the CUDA toolkit)");
+  throw InputError("--backend " + options.backend + ": not available in this build");
+}
+
+}  // namespace tpbench
