@@ -1,0 +1,134 @@
+// LMDeploy's "Profile Throughput" table (lmdeploy/profiler.py layout), plus RPM, the older
+// first-token latency line, failures, and one row per engine replica.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "coordinator/report/report.hpp"
+#include "coordinator/report/table_format.hpp"
+
+namespace tpbench {
+namespace {
+
+using table::fixed;
+using table::integer;
+
+void print_line(std::FILE* out, const std::string& line) {
+  std::fprintf(out, "%s\n", line.c_str());
+}
+
+std::vector<std::string> distribution_cells(const Distribution& d) {
+  if (d.count == 0) return std::vector<std::string>(1 + d.percentiles.size(), "-");
+  std::vector<std::string> cells{fixed(d.mean)};
+  for (double p : d.percentiles) cells.push_back(fixed(p));
+  return cells;
+}
+
+std::string fit(const std::string& text, size_t width) {
+  if (text.size() <= width) return text;
+  return width <= 3 ? text.substr(0, width) : text.substr(0, width - 3) + "...";
+}
+
+// "0-3" for consecutive ranks, else "0,2,5".
+std::string rank_list(const std::vector<int>& ranks) {
+  if (ranks.empty()) return "-";
+  bool consecutive = true;
+  for (size_t i = 1; i < ranks.size(); ++i)
+    consecutive = consecutive && ranks[i] == ranks[i - 1] + 1;
+  if (consecutive) {
+    return ranks.size() == 1 ? std::to_string(ranks[0])
+                             : std::to_string(ranks.front()) + "-" + std::to_string(ranks.back());
+  }
+  std::string s;
+  for (int r : ranks) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(r);
+  }
+  return s;
+}
+
+void print_incomplete_banner(std::FILE* out, const RunInfo& info, const Metrics& m, int width) {
+  print_line(out, table::rule(width, '!'));
+  print_line(out, "INCOMPLETE RUN: " +
+                      (info.incomplete_reason.empty() ? "ended early" : info.incomplete_reason));
+  print_line(out, "The figures below cover the " + std::to_string(m.completed + m.failed) + " of " +
+                      std::to_string(m.total_requests) + " requests that ended.");
+  print_line(out, table::rule(width, '!'));
+}
+
+void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m) {
+  const RunOptions& o = info.options;
+  print_line(out, table::row("Benchmark duration", {fixed(m.duration_s)}));
+  print_line(out, table::row("Total requests", {integer(m.total_requests)}));
+  print_line(out, table::row("Successful requests", {integer(m.completed)}));
+  print_line(out, table::row("Concurrency", {integer(o.concurrency)}));
+  print_line(out, table::row("Stream output", {o.stream_output ? "true" : "false"}));
+  print_line(out, table::row("Backend", {info.backend.empty() ? "-" : info.backend}));
+  print_line(out, table::row("Tensor parallel (TP)", {integer(o.tp)}));
+  print_line(out, table::row("Replicas (DP)", {integer(info.replicas)}));
+  print_line(out, table::row("World size (ranks)", {integer(info.world_size)}));
+  print_line(out, table::row("Total input tokens", {integer(m.total_input_tokens)}));
+  print_line(out, table::row("Total generated tokens", {integer(m.total_output_tokens)}));
+  print_line(out, table::row("Input throughput (tok/s)", {fixed(m.input_throughput)}));
+  print_line(out, table::row("Output throughput (tok/s)", {fixed(m.output_throughput)}));
+  print_line(out, table::row("Total throughput (tok/s)", {fixed(m.total_throughput)}));
+  print_line(out, table::row("Request throughput (req/s)", {fixed(m.request_throughput)}));
+  print_line(out, table::row("Requests per minute (RPM)", {fixed(m.requests_per_minute)}));
+  if (m.have_ttft && m.ttft.count > 0) {
+    print_line(out, table::row("First token latency min/max/avg (s)",
+                               {fixed(m.ttft.min), fixed(m.ttft.max), fixed(m.ttft.mean)}));
+  }
+  print_line(out, table::row("Failed requests", {integer(m.failed)}));
+  for (const auto& [reason, count] : m.failure_reasons) {
+    print_line(out, table::row("  " + fit(reason, table::kNameWidth - 3), {integer(count)}));
+  }
+}
+
+void print_latency_rows(std::FILE* out, const Metrics& m) {
+  std::vector<std::string> header{"mean"};
+  for (double q : m.percentile_points) header.push_back(table::percentile_label(q));
+  print_line(out, table::row("", header));
+  print_line(out, table::row("End-to-end Latency", distribution_cells(m.e2e)));
+  if (m.have_ttft)
+    print_line(out, table::row("Time to First Token (TTFT)", distribution_cells(m.ttft)));
+  print_line(out, table::row("Time per Output Token (TPOT)", distribution_cells(m.tpot)));
+  if (m.have_itl)
+    print_line(out, table::row("Inter-token Latency (ITL)", distribution_cells(m.itl)));
+}
+
+void print_replica_table(std::FILE* out, const std::vector<ReplicaSummary>& replicas, int width) {
+  constexpr int kReplica = 8, kRanks = 12, kNumbers = 3 * table::kCellWidth + 12;
+  const int host = std::max(12, width - kReplica - kRanks - kNumbers);
+  char line[512];
+  print_line(out, table::centred("Replicas", width, '-'));
+  std::snprintf(line, sizeof line, "%-*s%-*s%-*s%10s%10s%10s%12s", kReplica, "replica", kRanks,
+                "ranks", host, "host", "requests", "out tok/s", "busy %", "preemptions");
+  print_line(out, line);
+  for (const ReplicaSummary& r : replicas) {
+    std::snprintf(line, sizeof line, "%-*d%-*s%-*s%10zu%10.3f%10.1f%12lld", kReplica, r.replica,
+                  kRanks, fit(rank_list(r.ranks), kRanks - 1).c_str(), host,
+                  fit(r.host, host - 1).c_str(), r.requests, r.output_throughput, r.busy_percent,
+                  static_cast<long long>(r.preemptions));
+    print_line(out, line);
+  }
+  print_line(out, table::rule(width, '='));
+}
+
+}  // namespace
+
+void print_console_report(std::FILE* out, const RunInfo& info, const Metrics& metrics,
+                          const std::vector<ReplicaSummary>& replicas) {
+  const int width = table::width_for(metrics.percentile_points.size());
+  std::fprintf(out, "\n");
+  print_line(out, table::centred("Profile Throughput", width, '='));
+  if (!info.complete) print_incomplete_banner(out, info, metrics, width);
+  print_summary_rows(out, info, metrics);
+  print_line(out, table::rule(width, '-'));
+  print_latency_rows(out, metrics);
+  print_line(out, table::rule(width, '='));
+  if (!replicas.empty()) print_replica_table(out, replicas, width);
+  std::fflush(out);
+}
+
+}  // namespace tpbench

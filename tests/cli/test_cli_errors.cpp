@@ -1,0 +1,150 @@
+// Every bad value ends in one InputError line that names the flag or file.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "tests/cli/cli_test_util.hpp"
+
+namespace tpbench::test {
+namespace {
+
+struct BadCase {
+  std::vector<std::string> flags;  // after DATASET MODEL
+  std::string names;               // the message must contain this
+};
+
+void expect_one_line_naming(const std::string& message, const std::string& names,
+                            const std::string& context) {
+  EXPECT_FALSE(message.empty()) << context << ": no InputError";
+  EXPECT_NE(message.find(names), std::string::npos) << context << ": '" << message << "'";
+  EXPECT_EQ(message.find('\n'), std::string::npos) << context << ": '" << message << "'";
+}
+
+TEST(CliErrors, BadValuesNameTheirFlag) {
+  const std::vector<BadCase> cases = {
+      {{"-c", "0"}, "--concurrency"},
+      {{"--concurrency", "-3"}, "--concurrency"},
+      {{"-c", "abc"}, "--concurrency"},
+      {{"-n", "0"}, "--num-prompts"},
+      {{"--num-prompts", "-1"}, "--num-prompts"},
+      {{"--tp", "0"}, "--tp"},
+      {{"--tp", "1.5"}, "--tp"},
+      {{"--seed", "x"}, "--seed"},
+      {{"--backend", "rocm"}, "--backend"},
+      {{"--backend", "turbomind"}, "--backend"},
+      {{"--top-k", "-1"}, "--top-k"},
+      {{"--top-p", "0"}, "--top-p"},
+      {{"--top-p", "1.01"}, "--top-p"},
+      {{"--top-p", "nan"}, "--top-p"},
+      {{"--temperature", "-0.1"}, "--temperature"},
+      {{"--temperature", "2.5"}, "--temperature"},
+      {{"--cache-max-entry-count", "0"}, "--cache-max-entry-count"},
+      {{"--cache-max-entry-count", "1.5"}, "--cache-max-entry-count"},
+      {{"--cache-block-seq-len", "0"}, "--cache-block-seq-len"},
+      {{"--dtype", "int8"}, "--dtype"},
+      {{"--dataset-name", "alpaca"}, "--dataset-name"},
+      {{"--sharegpt-output-len", "0"}, "--sharegpt-output-len"},
+      {{"--random-input-len", "0"}, "--random-input-len"},
+      {{"--random-output-len", "-5"}, "--random-output-len"},
+      {{"--random-range-ratio", "-0.1"}, "--random-range-ratio"},
+      {{"--random-range-ratio", "1.1"}, "--random-range-ratio"},
+      {{"--percentiles", "abc"}, "--percentiles"},
+      {{"--percentiles", "101"}, "--percentiles"},
+      {{"--percentiles", "-1"}, "--percentiles"},
+      {{"--percentiles", ""}, "--percentiles"},
+      {{"--percentiles", "50,,99"}, "--percentiles"},
+      {{"--percentiles", "50,"}, "--percentiles"},
+      {{"--percentiles", "inf"}, "--percentiles"},
+      {{"--dispatch", "random"}, "--dispatch"},
+      {{"--max-batch-size", "-1"}, "--max-batch-size"},
+      {{"--max-prefill-tokens", "0"}, "--max-prefill-tokens"},
+      {{"--kv-cache-bytes", "-1"}, "--kv-cache-bytes"},
+      {{"--heartbeat-timeout", "0"}, "--heartbeat-timeout"},
+      {{"--timeout", "-1"}, "--timeout"},
+      {{"--sim-base-ms", "-1"}, "--sim-base-ms"},
+      {{"--sim-per-token-us", "-1"}, "--sim-per-token-us"},
+      {{"--sim-step-ms", "inf"}, "--sim-step-ms"},
+      {{"--record-tokens"}, "--record-tokens"},
+      {{"--json", "/nonexistent-dir/out.json"}, "--json"},
+      {{"--csv", "/nonexistent-dir/out.csv"}, "--csv"},
+      {{"--requests-out", "/nonexistent-dir/r.jsonl"}, "--requests-out"},
+      {{"--json", "/tmp"}, "--json"},
+      {{"--no-such-flag"}, "--no-such-flag"},
+      {{"--tp"}, "--tp"},
+      {{"--dry-run=maybe"}, "--dry-run"},
+  };
+  for (const BadCase& c : cases) {
+    std::string context;
+    for (const auto& f : c.flags) context += f + " ";
+    const std::string message = input_error_with_files(c.flags);
+    if (std::getenv("TPBENCH_SHOW_ERRORS"))
+      std::printf("%-45s -> %s\n", context.c_str(), message.c_str());
+    expect_one_line_naming(message, c.names, context);
+  }
+}
+
+TEST(CliErrors, MissingPositionals) {
+  expect_one_line_naming(input_error({}), "DATASET", "no positionals");
+  expect_one_line_naming(input_error({kDataset}), "MODEL", "no MODEL");
+  expect_one_line_naming(input_error({kDataset, kModel, "extra"}), "extra", "third positional");
+}
+
+TEST(CliErrors, DatasetFileMustExist) {
+  expect_one_line_naming(input_error({"/nonexistent/sharegpt.json", kModel}),
+                         "/nonexistent/sharegpt.json", "missing dataset");
+  expect_one_line_naming(input_error({std::string(TPBENCH_DATA_DIR), kModel}),
+                         std::string(TPBENCH_DATA_DIR), "dataset is a folder");
+  expect_one_line_naming(
+      input_error({"/nonexistent/ids.jsonl", kModel, "--dataset-name", "token-ids"}),
+      "/nonexistent/ids.jsonl", "missing token-ids dataset");
+  // random mode samples its prompt text from the ShareGPT file, so it must be there too
+  expect_one_line_naming(
+      input_error({"/nonexistent/sharegpt.json", kModel, "--dataset-name", "random"}),
+      "/nonexistent/sharegpt.json", "missing dataset in random mode");
+}
+
+TEST(CliErrors, ModelMustExistWhenSomethingReadsIt) {
+  expect_one_line_naming(input_error({kDataset, "/nonexistent/model"}), "/nonexistent/model",
+                         "missing model");
+  // sharegpt needs MODEL's tokenizer even on the sim backend
+  expect_one_line_naming(input_error({kDataset, "/nonexistent/model", "--backend", "sim"}),
+                         "/nonexistent/model", "sim + sharegpt");
+  expect_one_line_naming(input_error({kDataset, "/nonexistent/model", "--dry-run"}),
+                         "/nonexistent/model", "dry-run + sharegpt");
+  expect_one_line_naming(
+      input_error({kDataset, "/nonexistent/model", "--dataset-name", "token-ids"}),
+      "/nonexistent/model", "token-ids on a real backend");
+}
+
+std::string world_error(int tp, int world, bool coordinator_only = false) {
+  RunOptions o;
+  o.tp = tp;
+  o.coordinator_only_rank = coordinator_only;
+  try {
+    validate_world(o, world);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ValidateWorld, NamesTpAndWorldSize) {
+  for (auto [tp, world] :
+       {std::pair{3, 8}, std::pair{2, 1}, std::pair{0, 4}, std::pair{-1, 4}, std::pair{16, 8}}) {
+    const std::string m = world_error(tp, world);
+    const std::string context = "tp " + std::to_string(tp) + " world " + std::to_string(world);
+    expect_one_line_naming(m, "--tp", context);
+    expect_one_line_naming(m, std::to_string(world), context);
+  }
+}
+
+TEST(ValidateWorld, CoordinatorOnlyRankLeavesWorldMinusOneEngineRanks) {
+  expect_one_line_naming(world_error(2, 8, true), "--tp", "tp 2 world 8 coordinator-only");
+  expect_one_line_naming(world_error(1, 1, true), "--tp", "tp 1 world 1 coordinator-only");
+}
+
+}  // namespace
+}  // namespace tpbench::test
