@@ -1,0 +1,153 @@
+#include "engine/model/model_config.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/error.hpp"
+
+namespace tpbench {
+namespace {
+
+using nlohmann::json;
+
+struct Reader {
+  const json& j;
+  const std::string& path;
+
+  [[noreturn]] void fail(const std::string& field, const std::string& why) const {
+    throw InputError(path + ": field '" + field + "' " + why);
+  }
+  bool has(const char* key) const { return j.contains(key) && !j.at(key).is_null(); }
+
+  int64_t integer(const char* key) const {
+    if (!has(key)) fail(key, "is missing");
+    const json& v = j.at(key);
+    if (!v.is_number_integer()) fail(key, "is not an integer");
+    return v.get<int64_t>();
+  }
+  int64_t integer(const char* key, int64_t fallback) const {
+    return has(key) ? integer(key) : fallback;
+  }
+  int32_t positive(const char* key) const {
+    int64_t v = integer(key);
+    if (v <= 0 || v > INT32_MAX) fail(key, "must be a positive 32-bit integer");
+    return static_cast<int32_t>(v);
+  }
+  int32_t positive(const char* key, int32_t fallback) const {
+    return has(key) ? positive(key) : fallback;
+  }
+  double number(const char* key, double fallback) const {
+    if (!has(key)) return fallback;
+    if (!j.at(key).is_number()) fail(key, "is not a number");
+    return j.at(key).get<double>();
+  }
+  bool boolean(const char* key, bool fallback) const {
+    if (!has(key)) return fallback;
+    if (!j.at(key).is_boolean()) fail(key, "is not true/false");
+    return j.at(key).get<bool>();
+  }
+  // bos/eos ids may be an int or a list of ints (Llama 3.1 lists several eos ids).
+  int32_t token_id(const char* key) const {
+    if (!has(key)) return -1;
+    const json& v = j.at(key);
+    if (v.is_number_integer()) return v.get<int32_t>();
+    if (v.is_array() && !v.empty() && v.at(0).is_number_integer()) return v.at(0).get<int32_t>();
+    fail(key, "is not a token id");
+  }
+};
+
+RopeScaling parse_rope_scaling(const json& j, const std::string& path) {
+  RopeScaling s;
+  if (j.is_null()) return s;
+  if (!j.is_object()) throw InputError(path + ": field 'rope_scaling' is not an object");
+  Reader r{j, path};
+  std::string type;
+  if (r.has("rope_type")) {
+    type = j.at("rope_type").get<std::string>();
+  } else if (r.has("type")) {
+    type = j.at("type").get<std::string>();
+  }
+  if (type == "default" || type.empty()) return s;
+  s.factor = r.number("factor", 1.0);
+  if (s.factor <= 0) r.fail("rope_scaling.factor", "must be positive");
+  if (type == "linear") {
+    s.type = "linear";
+  } else if (type == "llama3") {
+    s.type = "llama3";
+    s.low_freq_factor = r.number("low_freq_factor", 1.0);
+    s.high_freq_factor = r.number("high_freq_factor", 4.0);
+    s.original_max_position_embeddings = r.integer("original_max_position_embeddings", 8192);
+    if (s.high_freq_factor <= s.low_freq_factor)
+      r.fail("rope_scaling.high_freq_factor", "must exceed low_freq_factor");
+  } else {
+    throw InputError(path + ": rope_scaling type '" + type +
+                     "' is not supported (supported: default, linear, llama3)");
+  }
+  return s;
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(const std::string& json_text, const std::string& path) {
+  json j;
+  try {
+    j = json::parse(json_text);
+  } catch (const json::exception& e) {
+    throw InputError(path + ": malformed JSON: " + e.what());
+  }
+  if (!j.is_object()) throw InputError(path + ": not a JSON object");
+  Reader r{j, path};
+  try {
+    ModelConfig c;
+    if (!r.has("model_type") || !j.at("model_type").is_string()) r.fail("model_type", "is missing");
+    c.model_type = j.at("model_type").get<std::string>();
+    if (c.model_type != "llama" && c.model_type != "mistral" && c.model_type != "qwen2")
+      throw InputError(path + ": model_type '" + c.model_type +
+                       "' is not supported (supported: llama, mistral, qwen2)");
+    if (r.has("hidden_act") && j.at("hidden_act") != "silu")
+      r.fail("hidden_act", "must be \"silu\" (SwiGLU)");
+
+    c.hidden_size = r.positive("hidden_size");
+    c.intermediate_size = r.positive("intermediate_size");
+    c.num_layers = r.positive("num_hidden_layers");
+    c.num_heads = r.positive("num_attention_heads");
+    c.num_kv_heads = r.positive("num_key_value_heads", c.num_heads);
+    if (!r.has("head_dim") && c.hidden_size % c.num_heads != 0)
+      r.fail("hidden_size", "is not divisible by num_attention_heads");
+    c.head_dim = r.positive("head_dim", c.hidden_size / c.num_heads);
+    if (c.head_dim % 2 != 0) r.fail("head_dim", "must be even (rotary embedding)");
+    if (c.num_heads % c.num_kv_heads != 0)
+      r.fail("num_key_value_heads", "does not divide num_attention_heads");
+    c.vocab_size = r.positive("vocab_size");
+    c.max_position_embeddings = r.positive("max_position_embeddings", 2048);
+    c.rms_norm_eps = r.number("rms_norm_eps", 1e-6);
+    c.rope_theta = r.number("rope_theta", 10000.0);
+    if (c.rope_theta <= 0) r.fail("rope_theta", "must be positive");
+    if (j.contains("rope_scaling")) c.rope_scaling = parse_rope_scaling(j.at("rope_scaling"), path);
+    c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+    if (c.model_type == "qwen2") {
+      c.qkv_bias = true;
+    } else {
+      c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+    }
+    if (r.boolean("mlp_bias", false)) r.fail("mlp_bias", "true is not supported");
+    c.bos_token_id = r.token_id("bos_token_id");
+    c.eos_token_id = r.token_id("eos_token_id");
+    // mistral's sliding_window is ignored: the benchmark's contexts (<= 2048) stay inside it.
+    return c;
+  } catch (const json::exception& e) {
+    throw InputError(path + ": " + e.what());
+  }
+}
+
+ModelConfig load_model_config(const std::string& model_dir) {
+  std::string path = model_dir + "/config.json";
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open (is MODEL a Hugging Face model directory?)");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_model_config(text.str(), path);
+}
+
+}  // namespace tpbench

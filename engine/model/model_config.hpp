@@ -1,0 +1,44 @@
+#pragma once
+// The model description read from a Hugging Face config.json: the Llama family (llama, mistral,
+// qwen2) that the CPU and CUDA backends implement.
+#include <cstdint>
+#include <string>
+
+namespace tpbench {
+
+struct RopeScaling {
+  std::string type = "none";  // "none" | "linear" | "llama3"
+  double factor = 1.0;
+  double low_freq_factor = 1.0;                     // llama3
+  double high_freq_factor = 4.0;                    // llama3
+  int64_t original_max_position_embeddings = 8192;  // llama3
+};
+
+struct ModelConfig {
+  std::string model_type;  // "llama" | "mistral" | "qwen2"
+  int32_t hidden_size = 0;
+  int32_t intermediate_size = 0;
+  int32_t num_layers = 0;
+  int32_t num_heads = 0;
+  int32_t num_kv_heads = 0;
+  int32_t head_dim = 0;
+  int32_t vocab_size = 0;
+  int32_t max_position_embeddings = 0;
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  RopeScaling rope_scaling;
+  bool tie_word_embeddings = false;
+  bool qkv_bias = false;  // qwen2, or llama with attention_bias
+  bool o_bias = false;    // llama with attention_bias
+  int32_t bos_token_id = -1;
+  int32_t eos_token_id = -1;
+};
+
+// Reads MODEL_DIR/config.json. Throws InputError naming the file and field on anything missing,
+// malformed or unsupported.
+ModelConfig load_model_config(const std::string& model_dir);
+
+// Parses config.json text; `path` only names the file in error messages.
+ModelConfig parse_model_config(const std::string& json_text, const std::string& path);
+
+}  // namespace tpbench

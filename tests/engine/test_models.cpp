@@ -1,0 +1,91 @@
+#include "tests/engine/test_models.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace tpbench::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs `command` with OUT standing for a fresh folder, then renames that folder to `dir`.
+// Another process may win the rename; its model is the same.
+std::string make_once(const std::string& dir, const std::string& command_before_out,
+                      const std::string& command_after_out) {
+  if (fs::exists(dir + "/config.json")) return dir;
+  fs::create_directories(fs::path(dir).parent_path());
+  const std::string tmp = dir + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  const std::string cmd = command_before_out + " '" + tmp + "' " + command_after_out;
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+  std::error_code ec;
+  fs::rename(tmp, dir, ec);
+  fs::remove_all(tmp);
+  if (!fs::exists(dir + "/config.json")) throw std::runtime_error("no model made in " + dir);
+  return dir;
+}
+
+std::string models_root() {
+  return std::string(TPBENCH_BINARY_DIR) + "/test-models";
+}
+
+}  // namespace
+
+std::string stories260k_dir() {
+  const std::string bin = std::string(TPBENCH_DATA_DIR) + "/models/stories260K/stories260K.bin";
+  return make_once(models_root() + "/stories260K",
+                   std::string(TPBENCH_PYTHON) + " " + TPBENCH_SOURCE_DIR +
+                       "/scripts/convert_llama2c.py '" + bin + "'",
+                   "");
+}
+
+std::vector<int32_t> stories260k_golden_ids() {
+  std::ifstream in(std::string(TPBENCH_DATA_DIR) +
+                   "/models/stories260K/stories260K-greedy-from-bos.txt");
+  std::vector<int32_t> ids;
+  int32_t id;
+  while (in >> id) ids.push_back(id);
+  return ids;
+}
+
+std::string tiny_model_dir(const std::string& name, const std::string& args) {
+  return make_once(
+      models_root() + "/" + name,
+      std::string(TPBENCH_PYTHON) + " " + TPBENCH_SOURCE_DIR + "/scripts/make_tiny_model.py",
+      "--no-tokenizer " + args);
+}
+
+std::vector<std::pair<std::string, std::string>> tiny_model_variants() {
+  const std::string shape = "--layers 2 --dim 64 --heads 8 --intermediate 96 --vocab 128 ";
+  return {
+      {"tiny-llama-gqa", shape + "--kv-heads 4 --seed 1"},
+      {"tiny-llama-mqa-tied", shape + "--kv-heads 1 --tie --seed 2"},
+      {"tiny-qwen2-bias-bf16", shape + "--model-type qwen2 --kv-heads 2 --dtype BF16 --seed 3"},
+      {"tiny-mistral-llama3rope-f16-tied",
+       shape +
+           "--model-type mistral --kv-heads 8 --tie --dtype F16 --rope-scaling-llama3 8 --seed 4"},
+  };
+}
+
+int32_t argmax(const float* values, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i)
+    if (values[i] > values[best]) best = i;
+  return static_cast<int32_t>(best);
+}
+
+double relative_error(const float* a, const float* b, int64_t n) {
+  double max_diff = 0, max_ref = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    max_diff = std::max(max_diff, std::fabs(double{a[i]} - b[i]));
+    max_ref = std::max(max_ref, std::fabs(double{b[i]}));
+  }
+  return max_ref > 0 ? max_diff / max_ref : max_diff;
+}
+
+}  // namespace tpbench::test

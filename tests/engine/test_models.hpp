@@ -1,0 +1,27 @@
+#pragma once
+// Models the engine tests run on, made at test time by the repository's own scripts into the
+// build directory (once; concurrent test processes race safely).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tpbench::test {
+
+// stories260K converted to a Hugging Face directory by scripts/convert_llama2c.py.
+std::string stories260k_dir();
+// The 256 ids stories260K produces greedily from BOS (data/models/stories260K).
+std::vector<int32_t> stories260k_golden_ids();
+
+// A random tiny model: scripts/make_tiny_model.py NAME_DIR --no-tokenizer <args>.
+std::string tiny_model_dir(const std::string& name, const std::string& args);
+
+// The tiny models the TP and batching tests sweep: GQA, MQA, qwen2 biases, tied and untied,
+// F16/BF16 checkpoints, Llama 3 rope scaling. Returns {name, make_tiny_model args}.
+std::vector<std::pair<std::string, std::string>> tiny_model_variants();
+
+int32_t argmax(const float* values, int64_t n);
+
+// max |a - b| / max |b| over n values.
+double relative_error(const float* a, const float* b, int64_t n);
+
+}  // namespace tpbench::test
