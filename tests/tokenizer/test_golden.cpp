@@ -1,0 +1,75 @@
+// The golden ids HF's Llama 2 / Llama 3 tokenizers give for 46 tricky inputs.
+#include <gtest/gtest.h>
+
+#include "engine/tokenizer/tokenizer.hpp"
+#include "engine/tokenizer/tokenizers_internal.hpp"
+#include "tests/tokenizer/test_data.hpp"
+#include "tests/tokenizer/tokenizers_under_test.hpp"
+
+namespace tpbench {
+namespace {
+
+using testing::data_dir;
+using testing::read_golden;
+
+void expect_golden(const Tokenizer& tok, const std::string& out_suffix) {
+  const auto dir = data_dir() / "tokenizers" / "testvec";
+  const auto cases =
+      read_golden(dir / "tokenizer-testvec.inp", dir / ("tokenizer-testvec." + out_suffix));
+  ASSERT_EQ(cases.size(), 46u);
+  for (size_t i = 0; i < cases.size(); ++i)
+    EXPECT_EQ(tok.encode(cases[i].text, false), cases[i].ids)
+        << "case " << i << " text '" << cases[i].text << "'";
+}
+
+TEST(GoldenVectors, InputSplitHasExpectedBoundaries) {
+  const auto dir = data_dir() / "tokenizers" / "testvec";
+  const auto cases =
+      read_golden(dir / "tokenizer-testvec.inp", dir / "tokenizer-testvec.llama2-spm.out");
+  ASSERT_EQ(cases.size(), 46u);
+  EXPECT_EQ(cases.front().text, "ied 4 \xC2\xBD months");
+  EXPECT_EQ(cases[2].text, "");
+  EXPECT_EQ(cases[3].text, " ");
+  EXPECT_TRUE(cases.back().text.starts_with("\n \n\n \n\n\n \t \t\t \t\n"));
+  EXPECT_TRUE(cases.back().text.ends_with("We'Ve a'lL"));
+}
+
+TEST(GoldenVectors, Llama2SentencePiece) {
+  const auto tok = load_tokenizer(data_dir() / "tokenizers" / "llama2");
+  EXPECT_EQ(tok->kind(), "sentencepiece");
+  EXPECT_EQ(tok->vocab_size(), 32000);
+  EXPECT_EQ(tok->bos_id(), 1);
+  EXPECT_EQ(tok->eos_id(), 2);
+  expect_golden(*tok, "llama2-spm.out");
+}
+
+TEST(GoldenVectors, Llama3Tiktoken) {
+  const auto tok = load_tokenizer(data_dir() / "tokenizers" / "llama3");
+  EXPECT_EQ(tok->kind(), "tiktoken-bpe");
+  EXPECT_EQ(tok->vocab_size(), 128256);
+  EXPECT_EQ(tok->bos_id(), 128000);
+  EXPECT_EQ(tok->eos_id(), 128001);
+  expect_golden(*tok, "llama3-bpe.out");
+}
+
+// The word-by-word fast path gives what libsentencepiece gives for the whole text.
+TEST(SentencePieceByWords, SameIdsAsWholeTextThroughTheLibrary) {
+  const auto model = data_dir() / "tokenizers" / "llama2" / "tokenizer.model";
+  const auto by_words = tok::load_sentencepiece(model, true);
+  const auto whole = tok::load_sentencepiece(model, false);
+  ASSERT_TRUE(tok::sentencepiece_encodes_by_words(*by_words));
+  ASSERT_FALSE(tok::sentencepiece_encodes_by_words(*whole));
+  std::vector<std::string> texts = testing::sharegpt_texts();
+  const auto dir = data_dir() / "tokenizers" / "testvec";
+  for (auto& c :
+       read_golden(dir / "tokenizer-testvec.inp", dir / "tokenizer-testvec.llama2-spm.out"))
+    texts.push_back(c.text);
+  const auto perf = testing::shared_data_dir() / "sharegpt-perf-1440.json";
+  if (std::filesystem::exists(perf))
+    for (auto& t : testing::read_sharegpt_texts(perf)) texts.push_back(t);
+  for (const std::string& text : texts)
+    ASSERT_EQ(by_words->encode(text, true), whole->encode(text, true)) << text.substr(0, 200);
+}
+
+}  // namespace
+}  // namespace tpbench
