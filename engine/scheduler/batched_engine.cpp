@@ -1,0 +1,166 @@
+#include <string>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "engine/scheduler/batched_engine_impl.hpp"
+#include "engine/scheduler/kv_capacity.hpp"
+#include "engine/scheduler/plan_codec.hpp"
+#include "engine/scheduler/sampler.hpp"
+
+namespace tpbench {
+namespace {
+
+SchedulerConfig scheduler_config(const ModelRunner& runner, const EngineOptions& options,
+                                 Communicator& comm) {
+  if (options.cache_block_seq_len < 1)
+    throw InputError("--cache-block-seq-len " + std::to_string(options.cache_block_seq_len) +
+                     ": must be >= 1");
+  if (options.max_batch_size < 1)
+    throw InputError("--max-batch-size " + std::to_string(options.max_batch_size) +
+                     ": must be >= 1");
+  if (options.max_prefill_tokens < 1)
+    throw InputError("--max-prefill-tokens " + std::to_string(options.max_prefill_tokens) +
+                     ": must be >= 1");
+  SchedulerConfig c;
+  c.num_blocks = replica_kv_blocks(runner, options, comm);
+  c.block_size = options.cache_block_seq_len;
+  c.max_batch_size = options.max_batch_size;
+  c.max_prefill_tokens = options.max_prefill_tokens;
+  c.max_context = runner.kv_layout(options.cache_block_seq_len).max_context;
+  return c;
+}
+
+}  // namespace
+
+BatchedEngine::BatchedEngine(std::unique_ptr<ModelRunner> runner, const EngineOptions& options,
+                             Communicator& comm)
+    : runner_(std::move(runner)),
+      comm_(comm),
+      options_(options),
+      vocab_size_(runner_->vocab_size()),
+      scheduler_(scheduler_config(*runner_, options, comm)) {
+  runner_->allocate_kv(scheduler_.blocks().num_blocks(), options.cache_block_seq_len);
+}
+
+BatchedEngine::~BatchedEngine() {
+  try {
+    shutdown();
+  } catch (const std::exception& e) {
+    log_error(std::string("batched engine shutdown: ") + e.what());
+  }
+}
+
+void BatchedEngine::add(EngineRequest request) {
+  TPBENCH_CHECK(is_leader(), "add() on TP follower rank " + std::to_string(comm_.rank()));
+  TPBENCH_CHECK(!shut_down_, "add() after shutdown()");
+  const uint64_t id = request.id;
+  const uint64_t key = sampling_stream_key(request.sampling.seed, id);
+  if (auto reason = scheduler_.add(std::move(request), key)) failures_.push_back({id, *reason});
+}
+
+size_t BatchedEngine::pending() const {
+  return scheduler_.num_waiting() + scheduler_.num_running() + failures_.size();
+}
+
+void BatchedEngine::broadcast_plan(const StepPlan& plan) {
+  if (comm_.size() == 1) return;
+  encode_plan_into(plan, wire_);
+  uint64_t size = wire_.size();
+  comm_.broadcast(&size, sizeof(size), 0);
+  comm_.broadcast(wire_.data(), wire_.size(), 0);
+}
+
+void BatchedEngine::sample_planned(const StepPlan& plan) {
+  logit_rows_.clear();
+  for (size_t i = 0; i < plan.seqs.size(); ++i)
+    if (plan.seqs[i].want_logits) logit_rows_.push_back(static_cast<int32_t>(i));
+  const int64_t rows = static_cast<int64_t>(logit_rows_.size());
+  TPBENCH_CHECK(logits_.size() >= static_cast<size_t>(rows) * vocab_size_,
+                "runner returned " + std::to_string(logits_.size()) + " logits for " +
+                    std::to_string(rows) + " rows of " + std::to_string(vocab_size_));
+  sampled_.resize(rows);
+  // Rows are independent and each draw is a pure function of (request, index): the thread
+  // split cannot change a token.
+#pragma omp parallel for schedule(dynamic, 4) if (rows >= 16)
+  for (int64_t r = 0; r < rows; ++r) {
+    const Sequence& s = scheduler_.planned(logit_rows_[r]);
+    sampled_[r] = sample_token(logits_.data() + r * vocab_size_, vocab_size_, s.sampling,
+                               s.stream_key, static_cast<uint64_t>(s.generated()));
+  }
+}
+
+StepResult BatchedEngine::step() {
+  TPBENCH_CHECK(is_leader(), "step() on TP follower rank " + std::to_string(comm_.rank()));
+  TPBENCH_CHECK(!shut_down_, "step() after shutdown()");
+  const int64_t t0 = steady_now_ns();
+  StepResult result;
+  result.failures.swap(failures_);
+  scheduler_.schedule(plan_);
+  if (!plan_.seqs.empty()) {
+    broadcast_plan(plan_);
+    runner_->forward(plan_, logits_);
+    sample_planned(plan_);
+    result.tokens.reserve(sampled_.size());
+    scheduler_.complete(sampled_.data(), result.tokens);
+    ++steps_;
+  } else {
+    TPBENCH_CHECK(scheduler_.num_waiting() == 0 && scheduler_.num_running() == 0,
+                  "empty plan with " + std::to_string(scheduler_.num_waiting()) + " waiting and " +
+                      std::to_string(scheduler_.num_running()) + " running requests");
+  }
+  busy_ns_ += steady_now_ns() - t0;
+  return result;
+}
+
+void BatchedEngine::run_follower() {
+  TPBENCH_CHECK(!is_leader(), "run_follower() on the TP leader");
+  StepPlan plan;
+  std::vector<uint8_t> wire;
+  std::vector<float> logits;
+  for (;;) {
+    uint64_t size = 0;
+    comm_.broadcast(&size, sizeof(size), 0);
+    wire.resize(size);
+    comm_.broadcast(wire.data(), size, 0);
+    decode_plan_into(wire.data(), wire.size(), plan);
+    if (plan.shutdown) break;
+    runner_->forward(plan, logits);
+    ++steps_;
+  }
+  shut_down_ = true;
+}
+
+void BatchedEngine::shutdown() {
+  if (shut_down_ || !is_leader()) return;
+  shut_down_ = true;
+  StepPlan plan;
+  plan.shutdown = true;
+  broadcast_plan(plan);
+}
+
+EngineStats BatchedEngine::stats() const {
+  EngineStats s;
+  s.steps = steps_;
+  s.prefill_tokens = scheduler_.counters().prefill_tokens;
+  s.decode_tokens = scheduler_.counters().decode_tokens;
+  s.preemptions = scheduler_.counters().preemptions;
+  s.kv_blocks_total = scheduler_.blocks().num_blocks();
+  s.busy_ns = busy_ns_;
+  return s;
+}
+
+std::string BatchedEngine::describe() const {
+  const auto& b = scheduler_.blocks();
+  return runner_->describe() + ", kv cache " + std::to_string(b.num_blocks()) + " blocks x " +
+         std::to_string(b.block_size()) + " tokens (" +
+         std::to_string(int64_t{b.num_blocks()} * b.block_size()) + " tokens)";
+}
+
+std::unique_ptr<Engine> make_batched_engine(std::unique_ptr<ModelRunner> runner,
+                                            const EngineOptions& options, Communicator& comm) {
+  TPBENCH_CHECK(runner != nullptr, "make_batched_engine without a runner");
+  return std::make_unique<BatchedEngine>(std::move(runner), options, comm);
+}
+
+}  // namespace tpbench

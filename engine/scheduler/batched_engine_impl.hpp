@@ -1,0 +1,49 @@
+#pragma once
+// The Engine behind make_batched_engine, visible to tests (they inspect the scheduler).
+#include <memory>
+#include <vector>
+
+#include "engine/scheduler/batched_engine.hpp"
+#include "engine/scheduler/scheduler.hpp"
+
+namespace tpbench {
+
+class BatchedEngine final : public Engine {
+ public:
+  // Collective over `comm`: every rank of the replica sizes and allocates its KV cache.
+  BatchedEngine(std::unique_ptr<ModelRunner> runner, const EngineOptions& options,
+                Communicator& comm);
+  ~BatchedEngine() override;
+
+  void add(EngineRequest request) override;
+  StepResult step() override;
+  size_t pending() const override;
+  void run_follower() override;
+  void shutdown() override;
+  EngineStats stats() const override;
+  std::string describe() const override;
+
+  const Scheduler& scheduler() const { return scheduler_; }
+
+ private:
+  bool is_leader() const { return comm_.rank() == 0; }
+  void broadcast_plan(const StepPlan& plan);
+  void sample_planned(const StepPlan& plan);
+
+  std::unique_ptr<ModelRunner> runner_;
+  Communicator& comm_;
+  EngineOptions options_;
+  int32_t vocab_size_;
+  Scheduler scheduler_;
+  std::vector<StepResult::Failure> failures_;  // reported by the next step()
+  StepPlan plan_;
+  std::vector<uint8_t> wire_;
+  std::vector<float> logits_;
+  std::vector<int32_t> sampled_;
+  std::vector<int32_t> logit_rows_;  // plan index of each logits row
+  bool shut_down_ = false;
+  int64_t steps_ = 0;
+  int64_t busy_ns_ = 0;
+};
+
+}  // namespace tpbench

@@ -1,0 +1,40 @@
+#pragma once
+// Token sampling from one row of logits: greedy, top-k, top-p (nucleus) and temperature.
+// Randomness is counter-based: the uniform draw for a request's n-th generated token is a pure
+// function of (seed, request id, n), so a request gives the same tokens alone or batched, and
+// after a preemption and recompute.
+#include <cstdint>
+#include <vector>
+
+#include "engine/engine.hpp"
+
+namespace tpbench {
+
+// The key of a request's random stream.
+uint64_t sampling_stream_key(uint64_t seed, uint64_t request_id);
+
+// Uniform in [0, 1) for draw `index` of stream `key` (53 random bits).
+double sampling_uniform(uint64_t key, uint64_t index);
+
+// Lowest id among the maximal logits.
+int32_t argmax_token(const float* logits, int32_t vocab_size);
+
+bool is_greedy(const SamplingParams& params);
+
+struct TokenProb {
+  int32_t token;
+  float prob;
+};
+
+// The distribution sample_token draws from (non-greedy params): the top-k tokens by logit
+// (ties: lower id first; top_k <= 0 or >= vocab: all), softmax at the temperature over them,
+// then the smallest prefix, sorted by descending probability, whose mass reaches top_p.
+// `out` is sorted by descending probability and renormalised to sum 1.
+void sampling_distribution(const float* logits, int32_t vocab_size, const SamplingParams& params,
+                           std::vector<TokenProb>& out);
+
+// Samples the token for draw `index` of stream `key`. Thread-safe (thread-local scratch).
+int32_t sample_token(const float* logits, int32_t vocab_size, const SamplingParams& params,
+                     uint64_t key, uint64_t index);
+
+}  // namespace tpbench
