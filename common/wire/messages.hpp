@@ -1,0 +1,97 @@
+#pragma once
+// The payloads of the coordinator <-> worker protocol (second frame of every message).
+// Times are nanoseconds since the run's t0.
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/records.hpp"
+#include "common/workload.hpp"
+
+namespace tpbench::wire {
+
+struct HelloMsg {
+  uint32_t protocol_version = 0;
+  int32_t rank = -1;
+  int32_t replica = -1;
+  std::string role;  // "leader" | "follower"
+  std::string host;
+  int32_t pid = 0;
+  MSGPACK_DEFINE_MAP(protocol_version, rank, replica, role, host, pid);
+};
+
+struct HeartbeatMsg {
+  int64_t sent_ns = 0;  // sender's steady clock (ns since t0 once the run started)
+  MSGPACK_DEFINE_MAP(sent_ns);
+};
+
+struct ByeMsg {
+  int32_t exit_code = 0;
+  MSGPACK_DEFINE_MAP(exit_code);
+};
+
+struct ReadyMsg {
+  int32_t replica = -1;
+  int32_t slots = 0;
+  std::string engine;  // Engine::describe()
+  double build_seconds = 0;
+  MSGPACK_DEFINE_MAP(replica, slots, engine, build_seconds);
+};
+
+struct ErrorMsg {
+  int32_t replica = -1;
+  int32_t exit_code = 1;  // 2: bad input (flag, model dir), 1: anything else
+  std::string message;
+  MSGPACK_DEFINE_MAP(replica, exit_code, message);
+};
+
+struct GoMsg {
+  bool dynamic = false;
+  uint64_t total_requests = 0;         // in the whole run
+  std::vector<WorkloadRequest> shard;  // static dispatch: every request of this replica
+  MSGPACK_DEFINE_MAP(dynamic, total_requests, shard);
+};
+
+struct AbortMsg {
+  std::string reason;
+  MSGPACK_DEFINE_MAP(reason);
+};
+
+struct WorkRequestMsg {
+  int32_t max_requests = 0;
+  MSGPACK_DEFINE_MAP(max_requests);
+};
+
+struct WorkMsg {
+  std::vector<WorkloadRequest> requests;
+  bool exhausted = false;  // nothing more will come
+  MSGPACK_DEFINE_MAP(requests, exhausted);
+};
+
+struct ReplicaStatsMsg {
+  int64_t steps = 0;
+  int64_t prefill_tokens = 0;
+  int64_t decode_tokens = 0;
+  int64_t preemptions = 0;
+  int64_t kv_blocks_total = 0;
+  int64_t busy_ns = 0;
+  MSGPACK_DEFINE_MAP(steps, prefill_tokens, decode_tokens, preemptions, kv_blocks_total, busy_ns);
+};
+
+struct DoneMsg {
+  int32_t replica = -1;
+  uint64_t records_sent = 0;  // records pushed on the records socket, all batches
+  ReplicaStatsMsg stats;
+  MSGPACK_DEFINE_MAP(replica, records_sent, stats);
+};
+
+struct RecordBatchMsg {
+  int32_t replica = -1;
+  uint64_t seq = 0;  // batch number from this replica, 0, 1, ...
+  std::vector<RequestRecord> records;
+  MSGPACK_DEFINE_MAP(replica, seq, records);
+};
+
+}  // namespace tpbench::wire

@@ -1,0 +1,258 @@
+#include "coordinator/app/cluster_run.hpp"
+
+#include <fcntl.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/mpi_check.hpp"
+#include "common/wire/topology.hpp"
+#include "coordinator/app/backend_detect.hpp"
+#include "coordinator/app/mpi_agreement.hpp"
+#include "coordinator/cli/cli.hpp"
+#include "coordinator/orchestrator/coordinator.hpp"
+#include "coordinator/orchestrator/termination.hpp"
+#include "coordinator/workload/workload.hpp"
+#include "worker/rank_worker.hpp"
+
+namespace tpbench {
+namespace {
+
+// Only rank 0 may print --help / --version; the others parse with stdout muted.
+CliResult parse_on_rank(int rank, int argc, char** argv) {
+  int saved = -1;
+  if (rank != 0) {
+    std::fflush(stdout);
+    saved = ::dup(STDOUT_FILENO);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+      ::dup2(devnull, STDOUT_FILENO);
+      ::close(devnull);
+    }
+  }
+  struct Restore {
+    int fd;
+    ~Restore() {
+      if (fd < 0) return;
+      std::cout.flush();
+      std::fflush(stdout);
+      ::dup2(fd, STDOUT_FILENO);
+      ::close(fd);
+    }
+  } restore{saved};
+  return parse_command_line(argc, argv);
+}
+
+template <typename Fn>
+WorkerStatus guarded(Fn&& fn) {
+  try {
+    fn();
+    return {};
+  } catch (const InputError& e) {
+    return {kExitBadInput, e.what()};
+  } catch (const std::exception& e) {
+    return {kExitRunFailed, e.what()};
+  }
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::vector<std::string> all_gather_strings(const std::string& mine, int world) {
+  constexpr int kLen = 256;
+  std::vector<char> send(kLen, 0), recv(static_cast<size_t>(kLen) * world, 0);
+  std::copy_n(mine.begin(), std::min<size_t>(mine.size(), kLen - 1), send.begin());
+  MPI_CHECK(
+      MPI_Allgather(send.data(), kLen, MPI_CHAR, recv.data(), kLen, MPI_CHAR, MPI_COMM_WORLD));
+  std::vector<std::string> out;
+  for (int r = 0; r < world; ++r) out.emplace_back(recv.data() + static_cast<size_t>(r) * kLen);
+  return out;
+}
+
+std::vector<std::string> gather_strings(const std::string& mine, int world, int rank) {
+  constexpr int kLen = 64;
+  std::vector<char> send(kLen, 0), recv(rank == 0 ? static_cast<size_t>(kLen) * world : 0, 0);
+  std::copy_n(mine.begin(), std::min<size_t>(mine.size(), kLen - 1), send.begin());
+  MPI_CHECK(
+      MPI_Gather(send.data(), kLen, MPI_CHAR, recv.data(), kLen, MPI_CHAR, 0, MPI_COMM_WORLD));
+  std::vector<std::string> out;
+  if (rank == 0)
+    for (int r = 0; r < world; ++r) out.emplace_back(recv.data() + static_cast<size_t>(r) * kLen);
+  return out;
+}
+
+wire::Endpoints broadcast_endpoints(const wire::Endpoints& mine, int rank) {
+  msgpack::sbuffer buf;
+  if (rank == 0) msgpack::pack(buf, mine);
+  int size = static_cast<int>(buf.size());
+  MPI_CHECK(MPI_Bcast(&size, 1, MPI_INT, 0, MPI_COMM_WORLD));
+  std::vector<char> bytes(buf.data(), buf.data() + buf.size());
+  bytes.resize(size);
+  MPI_CHECK(MPI_Bcast(bytes.data(), size, MPI_CHAR, 0, MPI_COMM_WORLD));
+  return wire::decode_payload<wire::Endpoints>(bytes.data(), bytes.size());
+}
+
+std::string iso8601_utc(int64_t system_ns) {
+  std::time_t secs = static_cast<std::time_t>(system_ns / 1'000'000'000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>((system_ns / 1'000'000) % 1000));
+  return out;
+}
+
+// Default: loopback when every rank runs on rank 0's host, else every interface, advertised
+// under rank 0's host name. --coordinator-addr picks an IP, interface or host name.
+void choose_listen_address(const RunOptions& o, const std::vector<std::string>& hosts,
+                           CoordinatorConfig& cfg) {
+  if (!o.coordinator_addr.empty()) {
+    cfg.bind_host = o.coordinator_addr;
+    cfg.advertise_host = o.coordinator_addr == "*" ? hosts[0] : o.coordinator_addr;
+    return;
+  }
+  bool single_node =
+      std::all_of(hosts.begin(), hosts.end(), [&](const std::string& h) { return h == hosts[0]; });
+  cfg.bind_host = single_node ? "127.0.0.1" : "*";
+  cfg.advertise_host = single_node ? "127.0.0.1" : hosts[0];
+}
+
+}  // namespace
+
+int run_cluster(int argc, char** argv) {
+  int rank = 0, world = 1;
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
+  set_log_prefix("rank " + std::to_string(rank));
+
+  // 1. Command line: every rank parses the same argv, so all reach the same verdict.
+  CliResult cli;
+  WorkerStatus status = guarded([&] {
+    cli = parse_on_rank(rank, argc, argv);
+    if (!cli.exit_now) validate_world(cli.options, world);
+  });
+  if (int code = agree_on_status(status)) return code;
+  if (cli.exit_now) return cli.exit_code;
+  const RunOptions& options = cli.options;
+
+  // 2. --dry-run: rank 0 samples and prints the workload.
+  if (options.dry_run) {
+    if (rank == 0)
+      status = guarded([&] { print_workload_summary(build_workload(options), options, stdout); });
+    std::fflush(stdout);
+    return agree_on_status(status);
+  }
+
+  // 3. Roles.
+  wire::Topology topo;
+  status = guarded(
+      [&] { topo = wire::make_topology(world, options.tp, options.coordinator_only_rank); });
+  if (int code = agree_on_status(status)) return code;
+  const int replica = topo.replica_of(rank);
+  const std::string backend = resolve_backend(options.backend);
+  MPI_Comm replica_comm = MPI_COMM_NULL, node_comm = MPI_COMM_NULL;
+  MPI_CHECK(
+      MPI_Comm_split(MPI_COMM_WORLD, replica >= 0 ? replica : MPI_UNDEFINED, rank, &replica_comm));
+  MPI_CHECK(
+      MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node_comm));
+  int local_rank = 0;
+  MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank));
+  const std::string host = host_name();
+  const std::vector<std::string> hosts = all_gather_strings(host, world);
+  const std::vector<int> slots = wire::split_slots(options.concurrency, topo.replicas);
+
+  // 4. Workload (rank 0), then the coordinator's keys and sockets.
+  Workload workload;
+  if (rank == 0) status = guarded([&] { workload = build_workload(options); });
+  if (int code = agree_on_status(status)) return code;
+
+  wire::CurveKeys keys;
+  status = guarded([&] { keys = wire::make_curve_keys(); });
+  if (int code = agree_on_status(status)) return code;
+  const std::vector<std::string> public_keys = gather_strings(keys.public_z85, world, rank);
+
+  std::unique_ptr<Coordinator> coordinator;
+  if (rank == 0) {
+    status = guarded([&] {
+      install_termination_watch();
+      CoordinatorConfig cfg;
+      cfg.options = options;
+      cfg.topology = topo;
+      cfg.backend = backend;
+      cfg.slots = slots;
+      cfg.rank_hosts = hosts;
+      for (int r = 0; r < world; ++r)
+        if (topo.replica_of(r) >= 0) cfg.client_keys[r] = public_keys[r];
+      choose_listen_address(options, hosts, cfg);
+      coordinator = std::make_unique<Coordinator>(std::move(cfg), std::move(workload));
+    });
+  }
+  if (int code = agree_on_status(status)) return code;
+  const wire::Endpoints endpoints =
+      broadcast_endpoints(coordinator ? coordinator->endpoints() : wire::Endpoints{}, rank);
+  if (coordinator) coordinator->start();
+
+  // 5. Engines; leaders report ready and receive their shard.
+  std::unique_ptr<RankWorker> worker;
+  if (replica >= 0) {
+    WorkerSetup setup;
+    setup.options = options;
+    setup.topology = topo;
+    setup.rank = rank;
+    setup.local_rank = local_rank;
+    setup.host = host;
+    setup.backend = backend;
+    setup.slots = slots;
+    setup.replica_comm = replica_comm;
+    worker = std::make_unique<RankWorker>(std::move(setup), endpoints, keys);
+    status = worker->prepare();
+  }
+  if (coordinator) {
+    StartVerdict verdict = coordinator->wait_verdict();
+    if (verdict.code != 0 && status.code == 0) status = {verdict.code, verdict.message};
+  }
+  if (int code = agree_on_status(status)) {
+    if (coordinator) coordinator->cancel();
+    if (worker) worker->finish(code);
+    return code;
+  }
+
+  // 6. Start barrier: t0 is each rank's steady clock at its exit.
+  MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+  const int64_t t0 = steady_now_ns();
+  const int64_t wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  std::vector<int64_t> walls(rank == 0 ? world : 0);
+  MPI_CHECK(MPI_Gather(&wall, 1, MPI_INT64_T, walls.data(), 1, MPI_INT64_T, 0, MPI_COMM_WORLD));
+  if (coordinator) {
+    auto [lo, hi] = std::minmax_element(walls.begin(), walls.end());
+    coordinator->set_start(t0, *hi - *lo, iso8601_utc(walls[0]));
+  }
+
+  // 7. The rank's role.
+  if (worker) {
+    status = worker->run(RunClock(t0));
+    worker->finish(status.code);
+  }
+  int exit_code = coordinator ? coordinator->wait_finished() : 0;
+  MPI_CHECK(MPI_Bcast(&exit_code, 1, MPI_INT, 0, MPI_COMM_WORLD));
+  worker.reset();
+  if (replica_comm != MPI_COMM_NULL) MPI_Comm_free(&replica_comm);
+  MPI_Comm_free(&node_comm);
+  return exit_code;
+}
+
+}  // namespace tpbench

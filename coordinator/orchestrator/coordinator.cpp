@@ -1,0 +1,497 @@
+#include "coordinator/orchestrator/coordinator.hpp"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "coordinator/orchestrator/progress.hpp"
+#include "coordinator/orchestrator/termination.hpp"
+
+namespace tpbench {
+namespace {
+
+constexpr const char* kMonitorEndpoint = "inproc://tpbench-coordinator-monitor";
+constexpr int kPollMs = 50;
+constexpr int kMaxBatchesPerPoll = 512;
+
+std::string seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", s);
+  return buf;
+}
+
+std::string endpoint_for(zmq::socket_t& socket, const CoordinatorConfig& config) {
+  std::string ep = socket.get(zmq::sockopt::last_endpoint);  // tcp://ip:port
+  if (config.bind_host == "*") {
+    auto colon = ep.rfind(':');
+    ep = "tcp://" + config.advertise_host + ep.substr(colon);
+  }
+  return ep;
+}
+
+}  // namespace
+
+Coordinator::Coordinator(CoordinatorConfig config, Workload workload)
+    : config_(std::move(config)),
+      workload_(std::move(workload)),
+      collector_(workload_.requests.size()),
+      created_ns_(steady_now_ns()),
+      router_(context_, zmq::socket_type::router),
+      pull_(context_, zmq::socket_type::pull),
+      monitor_(context_, zmq::socket_type::pair) {
+  const wire::Topology& topo = config_.topology;
+  run_.options = config_.options;
+  run_.backend = config_.backend;
+  run_.world_size = topo.world_size;
+  run_.rank_hosts = config_.rank_hosts;
+  ranks_.resize(topo.world_size);
+  for (int k = 0; k < topo.replicas; ++k) {
+    ReplicaState r;
+    r.replica = k;
+    r.leader_rank = topo.leader_of(k);
+    r.ranks = topo.ranks_of(k);
+    r.host = config_.rank_hosts.at(r.leader_rank);
+    r.slots = config_.slots.at(k);
+    replicas_.push_back(std::move(r));
+  }
+
+  server_keys_ = wire::make_curve_keys();
+  std::map<std::string, std::string> allowed;
+  for (const auto& [rank, key] : config_.client_keys) allowed[key] = "rank " + std::to_string(rank);
+  zap_ = std::make_unique<wire::ZapAuthenticator>(context_, allowed);  // before any bind
+
+  for (zmq::socket_t* s : {&router_, &pull_}) {
+    s->set(zmq::sockopt::linger, 0);
+    wire::configure_curve_server(*s, server_keys_);
+  }
+  pull_.set(zmq::sockopt::rcvhwm, 100000);
+  try {
+    router_.bind("tcp://" + config_.bind_host + ":*");
+    pull_.bind("tcp://" + config_.bind_host + ":*");
+  } catch (const zmq::error_t& e) {
+    throw InputError("--coordinator-addr " + config_.bind_host +
+                     ": cannot listen there: " + e.what());
+  }
+  if (zmq_socket_monitor(router_.handle(), kMonitorEndpoint, ZMQ_EVENT_DISCONNECTED) != 0)
+    throw std::runtime_error(std::string("zmq_socket_monitor: ") + zmq_strerror(zmq_errno()));
+  monitor_.connect(kMonitorEndpoint);
+  endpoints_.control = endpoint_for(router_, config_);
+  endpoints_.records = endpoint_for(pull_, config_);
+  endpoints_.server_public_z85 = server_keys_.public_z85;
+}
+
+Coordinator::~Coordinator() {
+  cancel();
+  zap_.reset();
+}
+
+void Coordinator::start() {
+  for (auto& r : ranks_) r.last_seen_ns = now_ns();
+  thread_ = std::thread([this] { loop(); });
+}
+
+StartVerdict Coordinator::wait_verdict() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return verdict_.has_value(); });
+  return *verdict_;
+}
+
+void Coordinator::set_start(int64_t t0_steady_ns, int64_t t0_skew_ns, std::string started_at) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    t0_skew_ns_ = t0_skew_ns;
+    started_at_ = std::move(started_at);
+  }
+  t0_ns_ = t0_steady_ns;
+}
+
+int Coordinator::wait_finished() {
+  if (thread_.joinable()) thread_.join();
+  return exit_code_;
+}
+
+void Coordinator::cancel() {
+  cancel_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+int64_t Coordinator::now_ns() const {
+  return steady_now_ns() - created_ns_;
+}
+
+void Coordinator::set_verdict(StartVerdict v) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (verdict_) return;
+    verdict_ = std::move(v);
+  }
+  cv_.notify_all();
+}
+
+std::string Coordinator::describe_rank(int rank) const {
+  std::string s = "rank " + std::to_string(rank);
+  int replica = config_.topology.replica_of(rank);
+  if (replica >= 0)
+    s += " (replica " + std::to_string(replica);
+  else
+    s += " (coordinator";
+  if (rank >= 0 && static_cast<size_t>(rank) < config_.rank_hosts.size())
+    s += ", host " + config_.rank_hosts[rank];
+  return s + ")";
+}
+
+int Coordinator::rank_of(const wire::Received& msg) const {
+  // The ZAP handler stamped "rank N" on the connection: the sender cannot pick it.
+  if (msg.user_id.rfind("rank ", 0) != 0) return -1;
+  return std::atoi(msg.user_id.c_str() + 5);
+}
+
+void Coordinator::loop() {
+  ProgressPrinter progress(stderr, ::isatty(STDERR_FILENO) != 0);
+  int term_fd = termination_fd();
+  try {
+    while (!cancel_ && phase_ != Phase::kFinished) {
+      zmq::pollitem_t items[4] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
+                                  {pull_.handle(), 0, ZMQ_POLLIN, 0},
+                                  {monitor_.handle(), 0, ZMQ_POLLIN, 0},
+                                  {nullptr, term_fd, ZMQ_POLLIN, 0}};
+      zmq::poll(items, term_fd >= 0 ? 4 : 3, std::chrono::milliseconds(kPollMs));
+      if (items[0].revents & ZMQ_POLLIN) drain_control();
+      if (items[1].revents & ZMQ_POLLIN) {
+        wire::Received msg;
+        for (int i = 0; i < kMaxBatchesPerPoll &&
+                        wire::receive_message(pull_, false, msg, zmq::recv_flags::dontwait);
+             ++i)
+          handle_records(msg);
+      }
+      if (items[2].revents & ZMQ_POLLIN) handle_monitor_event();
+      if (term_fd >= 0 && (items[3].revents & ZMQ_POLLIN)) handle_termination();
+      int64_t now = now_ns();
+      check_liveness(now);
+      if (phase_ == Phase::kRunning) {
+        int64_t t0 = t0_ns_.load();
+        if (t0 != 0)
+          progress.update(steady_now_ns() - t0, collector_.received(), collector_.total(),
+                          collector_.output_tokens());
+        check_finished();
+      }
+    }
+  } catch (const std::exception& e) {
+    fault(std::string("coordinator: ") + e.what(), false);
+  }
+}
+
+void Coordinator::drain_control() {
+  wire::Received msg;
+  while (wire::receive_message(router_, true, msg, zmq::recv_flags::dontwait)) handle_control(msg);
+}
+
+void Coordinator::version_mismatch(int rank, uint32_t version) {
+  std::string line = describe_rank(rank) + " speaks tpbench wire protocol version " +
+                     std::to_string(version) + ", the coordinator speaks version " +
+                     std::to_string(wire::kProtocolVersion) +
+                     ": every rank must run the same tpbench build";
+  if (phase_ != Phase::kStarting) fault(line, false);
+  // A leader of another version still waits for go or abort: answer each of its messages.
+  if (config_.topology.is_leader(rank)) send_abort_to(rank, line);
+  if (!start_aborted_) {
+    start_aborted_ = true;
+    for (const auto& r : replicas_)
+      if (r.ready) send_abort_to(r.leader_rank, line);
+  }
+  set_verdict({kExitRunFailed, line});
+}
+
+void Coordinator::handle_control(wire::Received& msg) {
+  int rank = rank_of(msg);
+  if (rank < 0 || rank >= static_cast<int>(ranks_.size())) {
+    log_warn("message from an unidentified peer ignored");
+    return;
+  }
+  RankState& rs = ranks_[rank];
+  rs.last_seen_ns = now_ns();
+  if (!msg.header_ok) {
+    std::string line = describe_rank(rank) + " sent a malformed message: " + msg.header_error;
+    if (phase_ == Phase::kStarting) {
+      version_mismatch(rank, 0);
+      return;
+    }
+    fault(line, false);
+  }
+  if (msg.header.version != wire::kProtocolVersion) {
+    version_mismatch(rank, msg.header.version);
+    return;
+  }
+  if (msg.header.rank != rank) {
+    log_warn(describe_rank(rank) + " claimed to be rank " + std::to_string(msg.header.rank) +
+             "; ignored");
+    return;
+  }
+  const int replica = config_.topology.replica_of(rank);
+  const bool leader = config_.topology.is_leader(rank);
+  const void* data = msg.payload.data();
+  const size_t size = msg.payload.size();
+  switch (msg.kind()) {
+    case wire::MsgKind::kHello: {
+      auto hello = wire::decode_payload<wire::HelloMsg>(data, size);
+      rs.hello = true;
+      rs.host = hello.host;
+      if (msg.source_fd >= 0) fd_to_rank_[msg.source_fd] = rank;
+      check_start();
+      break;
+    }
+    case wire::MsgKind::kHeartbeat:
+      break;
+    case wire::MsgKind::kBye: {
+      auto bye = wire::decode_payload<wire::ByeMsg>(data, size);
+      rs.bye = true;
+      rs.bye_code = bye.exit_code;
+      if (bye.exit_code != 0 && phase_ == Phase::kRunning)
+        fault(describe_rank(rank) + " failed (exit code " + std::to_string(bye.exit_code) + ")",
+              false);
+      break;
+    }
+    case wire::MsgKind::kReady: {
+      if (!leader) break;
+      auto ready = wire::decode_payload<wire::ReadyMsg>(data, size);
+      replicas_[replica].ready = true;
+      replicas_[replica].engine = ready.engine;
+      if (start_aborted_) send_abort_to(rank, "the run did not start");
+      check_start();
+      break;
+    }
+    case wire::MsgKind::kError: {
+      auto err = wire::decode_payload<wire::ErrorMsg>(data, size);
+      if (phase_ == Phase::kStarting) {
+        if (replica >= 0) replicas_[replica].failed = true;
+        if (!start_aborted_) {
+          start_aborted_ = true;
+          for (const auto& r : replicas_)
+            if (r.ready)
+              send_abort_to(r.leader_rank,
+                            "replica " + std::to_string(replica) + " failed to start");
+        }
+        set_verdict({0, ""});  // the failing rank reports its own error
+      } else {
+        fault(describe_rank(rank) + " failed: " + err.message, false);
+      }
+      break;
+    }
+    case wire::MsgKind::kWorkRequest: {
+      auto req = wire::decode_payload<wire::WorkRequestMsg>(data, size);
+      if (leader && phase_ == Phase::kRunning) serve_work(rank, req.max_requests);
+      break;
+    }
+    case wire::MsgKind::kDone: {
+      if (!leader) break;
+      auto done = wire::decode_payload<wire::DoneMsg>(data, size);
+      ReplicaState& r = replicas_[replica];
+      r.done = true;
+      r.records_sent = done.records_sent;
+      r.stats = done.stats;
+      break;
+    }
+    default:
+      log_warn(describe_rank(rank) + " sent an unexpected " + wire::kind_name(msg.kind()) +
+               " message");
+  }
+}
+
+void Coordinator::handle_records(wire::Received& msg) {
+  int rank = rank_of(msg);
+  if (rank < 0 || !config_.topology.is_leader(rank)) {
+    log_warn("record batch from a rank that leads no replica ignored");
+    return;
+  }
+  if (!msg.header_ok)
+    fault(describe_rank(rank) + " sent a malformed record batch: " + msg.header_error, false);
+  if (msg.header.version != wire::kProtocolVersion) {
+    version_mismatch(rank, msg.header.version);
+    return;
+  }
+  wire::decode_record_batch(msg.payload.data(), msg.payload.size(), batch_);
+  int replica = config_.topology.replica_of(rank);
+  if (batch_.replica != replica) {
+    log_warn(describe_rank(rank) + " sent records labelled replica " +
+             std::to_string(batch_.replica));
+  }
+  collector_.add(replica, std::move(batch_.records));
+  batch_.records.clear();
+}
+
+void Coordinator::handle_monitor_event() {
+  while (true) {
+    zmq::message_t event, address;
+    if (!monitor_.recv(event, zmq::recv_flags::dontwait)) return;
+    if (event.more()) (void)monitor_.recv(address);
+    if (event.size() < 6) continue;
+    uint16_t id;
+    uint32_t fd;
+    std::memcpy(&id, event.data(), 2);
+    std::memcpy(&fd, static_cast<const char*>(event.data()) + 2, 4);
+    if (id != ZMQ_EVENT_DISCONNECTED) continue;
+    auto it = fd_to_rank_.find(static_cast<int>(fd));
+    if (it == fd_to_rank_.end()) continue;
+    int rank = it->second;
+    fd_to_rank_.erase(it);
+    drain_control();  // a bye sent just before closing is already queued
+    if (ranks_[rank].bye || phase_ == Phase::kFinished) continue;
+    fault(describe_rank(rank) + " died: its connection to the coordinator closed", false);
+  }
+}
+
+void Coordinator::handle_termination() {
+  // Give the connection of the rank that died a moment to show up as a disconnect.
+  int64_t until = now_ns() + 300'000'000;
+  while (now_ns() < until) {
+    zmq::pollitem_t items[2] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
+                                {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, 2, std::chrono::milliseconds(20));
+    drain_control();
+    while (true) {
+      zmq::message_t event, address;
+      if (!monitor_.recv(event, zmq::recv_flags::dontwait)) break;
+      if (event.more()) (void)monitor_.recv(address);
+      uint16_t id;
+      uint32_t fd;
+      if (event.size() < 6) continue;
+      std::memcpy(&id, event.data(), 2);
+      std::memcpy(&fd, static_cast<const char*>(event.data()) + 2, 4);
+      auto it = fd_to_rank_.find(static_cast<int>(fd));
+      if (id == ZMQ_EVENT_DISCONNECTED && it != fd_to_rank_.end() && !ranks_[it->second].bye &&
+          phase_ != Phase::kFinished)
+        fault(describe_rank(it->second) + " died: its connection to the coordinator closed", true);
+    }
+  }
+  fault(
+      "the job is being terminated (SIGTERM), most likely because a rank died: see mpirun's "
+      "message",
+      true);
+}
+
+void Coordinator::check_liveness(int64_t now) {
+  if (phase_ == Phase::kFinished) return;
+  const auto timeout_ns = static_cast<int64_t>(config_.options.heartbeat_timeout_s * 1e9);
+  for (int rank = 0; rank < static_cast<int>(ranks_.size()); ++rank) {
+    if (config_.topology.replica_of(rank) < 0) continue;
+    const RankState& rs = ranks_[rank];
+    if (rs.bye || now - rs.last_seen_ns <= timeout_ns) continue;
+    if (!rs.hello)
+      fault(describe_rank(rank) + " never connected to the coordinator at " + endpoints_.control +
+                " within --heartbeat-timeout " + seconds(config_.options.heartbeat_timeout_s) +
+                " (check --coordinator-addr)",
+            false);
+    fault(describe_rank(rank) + " stopped answering: no heartbeat for " +
+              seconds(config_.options.heartbeat_timeout_s) + " (--heartbeat-timeout)",
+          false);
+  }
+  if (config_.options.timeout_s > 0 &&
+      now > static_cast<int64_t>(config_.options.timeout_s * 1e9)) {
+    fault("the run exceeded --timeout " + seconds(config_.options.timeout_s) + " with " +
+              std::to_string(collector_.received()) + " of " + std::to_string(collector_.total()) +
+              " requests done",
+          false);
+  }
+}
+
+void Coordinator::check_start() {
+  if (phase_ != Phase::kStarting || start_aborted_) return;
+  for (int rank = 0; rank < static_cast<int>(ranks_.size()); ++rank)
+    if (config_.topology.replica_of(rank) >= 0 && !ranks_[rank].hello) return;
+  for (const auto& r : replicas_)
+    if (!r.ready) return;
+  send_go();
+  phase_ = Phase::kRunning;
+  set_verdict({0, ""});
+}
+
+void Coordinator::send_go() {
+  const uint64_t total = workload_.requests.size();
+  const bool dynamic = config_.options.dispatch == "dynamic";
+  std::vector<std::vector<uint64_t>> shards;
+  if (!dynamic) shards = wire::shard_round_robin(total, config_.slots);
+  for (const auto& r : replicas_) {
+    wire::GoMsg go;
+    go.dynamic = dynamic;
+    go.total_requests = total;
+    if (!dynamic) {
+      go.shard.reserve(shards[r.replica].size());
+      for (uint64_t i : shards[r.replica]) go.shard.push_back(workload_.requests[i]);
+    }
+    std::string id = wire::control_routing_id(r.leader_rank);
+    wire::send_message(router_, wire::MsgKind::kGo, -1, go, wire::kProtocolVersion, &id);
+  }
+}
+
+void Coordinator::send_abort_to(int leader_rank, const std::string& reason) {
+  std::string id = wire::control_routing_id(leader_rank);
+  wire::send_message(router_, wire::MsgKind::kAbort, -1, wire::AbortMsg{reason},
+                     wire::kProtocolVersion, &id);
+}
+
+void Coordinator::serve_work(int rank, int max_requests) {
+  const uint64_t total = workload_.requests.size();
+  wire::WorkMsg work;
+  uint64_t n =
+      std::min<uint64_t>(static_cast<uint64_t>(std::max(max_requests, 1)), total - next_request_);
+  work.requests.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) work.requests.push_back(workload_.requests[next_request_ + i]);
+  next_request_ += n;
+  work.exhausted = next_request_ >= total;
+  std::string id = wire::control_routing_id(rank);
+  wire::send_message(router_, wire::MsgKind::kWork, -1, work, wire::kProtocolVersion, &id);
+}
+
+void Coordinator::check_finished() {
+  for (const auto& r : replicas_)
+    if (!r.done || collector_.received_from(r.replica) < r.records_sent) return;
+  bool complete = collector_.received() == collector_.total() && collector_.rejected() == 0;
+  std::string reason;
+  if (collector_.rejected() > 0)
+    reason = std::to_string(collector_.rejected()) +
+             " records rejected, first: " + collector_.first_rejection();
+  else if (!complete)
+    reason = "only " + std::to_string(collector_.received()) + " of " +
+             std::to_string(collector_.total()) + " requests were reported";
+  if (!complete) std::fprintf(stderr, "profile_throughput: error: %s\n", reason.c_str());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run_.t0_skew_ns = t0_skew_ns_;
+    run_.started_at = started_at_;
+  }
+  bool written = write_run_reports(run_, collector_, replicas_, complete, reason, stdout);
+  exit_code_ = complete && written ? kExitOk : kExitRunFailed;
+  phase_ = Phase::kFinished;
+}
+
+void Coordinator::fault(const std::string& line, bool terminating) {
+  static std::atomic<bool> once{false};
+  if (once.exchange(true)) {
+    if (terminating) std::_Exit(kExitRunFailed);
+    MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
+    std::_Exit(kExitRunFailed);
+  }
+  std::fprintf(stderr, "profile_throughput: error: %s\n", line.c_str());
+  std::fflush(stderr);
+  if (phase_ == Phase::kRunning) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      run_.t0_skew_ns = t0_skew_ns_;
+      run_.started_at = started_at_;
+    }
+    write_run_reports(run_, collector_, replicas_, false, line, stdout);
+    std::fflush(stdout);
+  }
+  set_verdict({kExitRunFailed, line});
+  if (terminating) std::_Exit(kExitRunFailed);
+  MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
+  std::_Exit(kExitRunFailed);
+}
+
+}  // namespace tpbench

@@ -1,0 +1,42 @@
+#pragma once
+// Assembles RunInfo / ReplicaSummary from what the coordinator learned and writes every report
+// the command line asks for (console, --csv, --json, --requests-out), complete or partial.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/run_options.hpp"
+#include "common/wire/messages.hpp"
+#include "coordinator/orchestrator/record_collector.hpp"
+
+namespace tpbench {
+
+struct ReplicaState {
+  int replica = 0;
+  int leader_rank = 0;
+  std::vector<int> ranks;
+  std::string host;
+  std::string engine;
+  int slots = 0;
+  bool ready = false;
+  bool failed = false;
+  bool done = false;
+  uint64_t records_sent = 0;
+  wire::ReplicaStatsMsg stats;
+};
+
+struct RunDescription {
+  RunOptions options;
+  std::string backend;
+  int world_size = 1;
+  std::vector<std::string> rank_hosts;  // world rank -> host
+  int64_t t0_skew_ns = 0;
+  std::string started_at;
+};
+
+// Returns false when a report file could not be written (the reason is logged).
+bool write_run_reports(const RunDescription& run, const RecordCollector& records,
+                       const std::vector<ReplicaState>& replicas, bool complete,
+                       const std::string& incomplete_reason, std::FILE* console);
+
+}  // namespace tpbench

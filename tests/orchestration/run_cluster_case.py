@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""One MPI integration case of profile_throughput --backend sim (tests/orchestration).
+
+Generates a token-ids dataset, runs the job under mpiexec with a hard time limit, and checks
+what the case expects: every request reported exactly once with the right token counts, JSON /
+CSV totals that agree with the requests, static round-robin sharding; or, for failure cases,
+the exit code, the one-line message and the partial JSON marked incomplete.
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exe", required=True)
+    ap.add_argument("--mpiexec", required=True, help="mpiexec and its options, ';'-separated")
+    ap.add_argument("--np", type=int, required=True)
+    ap.add_argument("--requests", type=int, default=300)
+    ap.add_argument("--replicas", type=int, default=0, help="check static round-robin over this many")
+    ap.add_argument("--env", action="append", default=[], help="K=V exported to every rank")
+    ap.add_argument("--expect", choices=["complete", "incomplete", "start-failure", "bad-input"],
+                    default="complete")
+    ap.add_argument("--stderr-regex", default="")
+    ap.add_argument("--limit-s", type=float, default=60)
+    ap.add_argument("args", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    extra = a.args[1:] if a.args[:1] == ["--"] else a.args
+
+    tmp = tempfile.mkdtemp(prefix="tpbench-orch-")
+    rng = random.Random(7)
+    dataset = os.path.join(tmp, "ds.jsonl")
+    expected = []
+    with open(dataset, "w") as f:
+        for _ in range(a.requests):
+            prompt = [rng.randint(3, 31999) for _ in range(rng.randint(4, 48))]
+            out = rng.randint(1, 24)
+            expected.append((len(prompt), out))
+            f.write(json.dumps({"input_ids": prompt, "output_len": out}) + "\n")
+    paths = {k: os.path.join(tmp, "out." + k) for k in ("json", "csv", "jsonl")}
+
+    cmd = [x for x in a.mpiexec.split(";") if x] + ["-np", str(a.np)]
+    env = dict(os.environ)
+    for kv in a.env:
+        k, v = kv.split("=", 1)
+        env[k] = v
+        cmd += ["-x", k]
+    cmd += [a.exe, dataset, tmp, "--dataset-name", "token-ids", "--backend", "sim",
+            "-n", str(a.requests), "--json", paths["json"], "--csv", paths["csv"],
+            "--requests-out", paths["jsonl"]] + extra
+    print(" ".join(cmd))
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.limit_s)
+    except subprocess.TimeoutExpired:
+        fail("the job did not end within %g s (hang)" % a.limit_s)
+    print("exit code", p.returncode)
+    print("--- stderr ---\n" + p.stderr[-4000:])
+    if a.stderr_regex and not re.search(a.stderr_regex, p.stderr):
+        fail("stderr does not match %r" % a.stderr_regex)
+
+    if a.expect == "bad-input":
+        if p.returncode != 2:
+            fail("expected exit code 2, got %d" % p.returncode)
+        n = p.stderr.count("profile_throughput: error:")
+        if n != 1:
+            fail("expected exactly one error line, got %d" % n)
+        return
+    if a.expect == "start-failure":
+        if p.returncode == 0:
+            fail("expected a non-zero exit code")
+        if p.stderr.count("profile_throughput: error:") != 1:
+            fail("expected exactly one error line")
+        return
+
+    records = [json.loads(line) for line in open(paths["jsonl"])] if os.path.exists(paths["jsonl"]) else []
+    ids = [r["id"] for r in records]
+    if len(ids) != len(set(ids)):
+        fail("a request was reported twice")
+    report = json.load(open(paths["json"]))
+    for r in records:
+        plen, out = expected[r["id"]]
+        if r["ok"] and (r["prompt_tokens"] != plen or r["output_tokens"] != out):
+            fail("request %d: %d/%d tokens, dataset says %d/%d" %
+                 (r["id"], r["prompt_tokens"], r["output_tokens"], plen, out))
+
+    if a.expect == "incomplete":
+        if p.returncode == 0:
+            fail("expected a non-zero exit code")
+        if report["complete"] is not False or not report["incomplete_reason"]:
+            fail("partial JSON not marked incomplete")
+        print("partial results: %d of %d requests" % (len(ids), a.requests))
+        return
+
+    if p.returncode != 0:
+        fail("expected exit code 0")
+    if sorted(ids) != list(range(a.requests)):
+        fail("requests-out does not hold every request exactly once (%d lines)" % len(ids))
+    if not all(r["ok"] for r in records):
+        fail("a request failed")
+    m = report["metrics"]
+    total_out = sum(o for _, o in expected)
+    total_in = sum(i for i, _ in expected)
+    if report["complete"] is not True:
+        fail("JSON says incomplete")
+    if m["completed"] != a.requests or m["total_output_tokens"] != total_out or m["total_input_tokens"] != total_in:
+        fail("JSON totals %s/%s/%s, expected %d/%d/%d" % (m["completed"], m["total_output_tokens"],
+             m["total_input_tokens"], a.requests, total_out, total_in))
+    if sum(r["requests"] for r in report["replicas"]) != a.requests:
+        fail("per-replica requests do not add up")
+    rows = list(csv.DictReader(open(paths["csv"])))
+    if len(rows) != 1 or int(rows[0]["completed"]) != a.requests or int(rows[0]["total_output_tokens"]) != total_out:
+        fail("CSV row does not match: %s" % rows)
+    if a.replicas:
+        for r in records:
+            if r["replica"] != r["id"] % a.replicas:
+                fail("request %d ran on replica %d, static round-robin says %d" %
+                     (r["id"], r["replica"], r["id"] % a.replicas))
+    print("OK: %d requests, each exactly once" % a.requests)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "engine/comm/communicator.hpp"
+#include "engine/sim/sim_engine.hpp"
+#include "worker/leader.hpp"
+
+namespace tpbench {
+namespace {
+
+class SoloComm final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void all_reduce_sum(float*, size_t) override {}
+  void broadcast(void*, size_t, int) override {}
+  void all_gather(const float* s, float* r, size_t n) override { std::copy(s, s + n, r); }
+  void barrier() override {}
+};
+
+EngineOptions sim_options(int max_batch) {
+  EngineOptions o;
+  o.backend = "sim";
+  o.max_batch_size = max_batch;
+  o.sim_step_ms = 0;
+  return o;
+}
+
+EngineRequest req(uint64_t id, int prompt, int out) {
+  EngineRequest r;
+  r.id = id;
+  r.prompt.assign(prompt, 7);
+  r.max_new_tokens = out;
+  return r;
+}
+
+TEST(SimEngine, PrefillThenOneTokenPerStepWithinMaxBatch) {
+  SoloComm comm;
+  auto e = make_sim_engine(sim_options(2), comm);
+  e->add(req(0, 5, 3));
+  e->add(req(1, 6, 1));
+  e->add(req(2, 7, 2));
+  EXPECT_EQ(e->pending(), 3u);
+  StepResult s1 = e->step();  // admits 0 and 1 (max batch 2)
+  ASSERT_EQ(s1.tokens.size(), 2u);
+  EXPECT_EQ(s1.tokens[0].request_id, 0u);
+  EXPECT_FALSE(s1.tokens[0].finished);
+  EXPECT_EQ(s1.tokens[1].request_id, 1u);
+  EXPECT_TRUE(s1.tokens[1].finished);
+  StepResult s2 = e->step();  // 0 decodes, 2 is admitted
+  ASSERT_EQ(s2.tokens.size(), 2u);
+  EXPECT_EQ(s2.tokens[1].request_id, 2u);
+  StepResult s3 = e->step();
+  ASSERT_EQ(s3.tokens.size(), 2u);
+  EXPECT_TRUE(s3.tokens[0].finished);
+  EXPECT_TRUE(s3.tokens[1].finished);
+  EXPECT_EQ(e->pending(), 0u);
+  EXPECT_TRUE(e->step().tokens.empty());
+  EngineStats st = e->stats();
+  EXPECT_EQ(st.steps, 3);
+  EXPECT_EQ(st.prefill_tokens, 5 + 6 + 7);
+  EXPECT_EQ(st.decode_tokens, 0 + 1 + 2);
+}
+
+TEST(SimEngine, MaxPrefillTokensDefersAdmission) {
+  SoloComm comm;
+  EngineOptions o = sim_options(8);
+  o.max_prefill_tokens = 10;
+  auto e = make_sim_engine(o, comm);
+  e->add(req(0, 8, 2));
+  e->add(req(1, 8, 2));
+  EXPECT_EQ(e->step().tokens.size(), 1u);  // 8 + 8 > 10: the second waits
+  EXPECT_EQ(e->step().tokens.size(), 2u);
+}
+
+TEST(SimEngine, NonPositiveOutputIsAFailure) {
+  SoloComm comm;
+  auto e = make_sim_engine(sim_options(4), comm);
+  e->add(req(3, 4, 0));
+  StepResult s = e->step();
+  ASSERT_EQ(s.failures.size(), 1u);
+  EXPECT_EQ(s.failures[0].request_id, 3u);
+}
+
+// Counts what the leader keeps in flight.
+class WatchedEngine final : public Engine {
+ public:
+  explicit WatchedEngine(std::unique_ptr<Engine> inner) : inner_(std::move(inner)) {}
+  void add(EngineRequest r) override {
+    inner_->add(std::move(r));
+    max_pending = std::max(max_pending, inner_->pending());
+  }
+  StepResult step() override { return inner_->step(); }
+  size_t pending() const override { return inner_->pending(); }
+  void run_follower() override {}
+  void shutdown() override { inner_->shutdown(); }
+  EngineStats stats() const override { return inner_->stats(); }
+  std::string describe() const override { return inner_->describe(); }
+  size_t max_pending = 0;
+
+ private:
+  std::unique_ptr<Engine> inner_;
+};
+
+class Sink final : public RecordSink {
+ public:
+  void push_records(wire::RecordBatchMsg& b) override {
+    ++batches;
+    EXPECT_EQ(b.seq, static_cast<uint64_t>(batches - 1));
+    for (auto& r : b.records) records.push_back(r);
+  }
+  int batches = 0;
+  std::vector<RequestRecord> records;
+};
+
+std::vector<WorkloadRequest> workload(int n) {
+  std::vector<WorkloadRequest> w;
+  for (int i = 0; i < n; ++i) {
+    WorkloadRequest r;
+    r.id = static_cast<uint64_t>(i);
+    r.prompt_len = 4 + i % 5;
+    r.prompt_ids.assign(r.prompt_len, 3);
+    r.output_len = 1 + i % 7;
+    w.push_back(r);
+  }
+  return w;
+}
+
+void expect_every_request_once(const std::vector<RequestRecord>& records,
+                               const std::vector<WorkloadRequest>& w, bool tokens) {
+  ASSERT_EQ(records.size(), w.size());
+  std::map<uint64_t, const RequestRecord*> by_id;
+  for (const auto& r : records) EXPECT_TRUE(by_id.emplace(r.id, &r).second) << "id " << r.id;
+  for (const auto& q : w) {
+    const RequestRecord& r = *by_id.at(q.id);
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.output_tokens, q.output_len);
+    EXPECT_EQ(r.prompt_tokens, q.prompt_len);
+    EXPECT_EQ(r.token_ns.size(), static_cast<size_t>(q.output_len));
+    EXPECT_EQ(r.token_ns.front(), r.first_token_ns);
+    EXPECT_EQ(r.token_ns.back(), r.finish_ns);
+    EXPECT_TRUE(std::is_sorted(r.token_ns.begin(), r.token_ns.end()));
+    EXPECT_LE(r.submit_ns, r.first_token_ns);
+    EXPECT_EQ(r.token_ids.size(), tokens ? static_cast<size_t>(q.output_len) : 0u);
+  }
+}
+
+TEST(LeaderLoop, StaticShardClosedLoop) {
+  SoloComm comm;
+  WatchedEngine engine(make_sim_engine(sim_options(64), comm));
+  LeaderConfig cfg;
+  cfg.replica = 0;
+  cfg.slots = 5;
+  cfg.record_tokens = true;
+  cfg.batch_records = 8;
+  wire::GoMsg go;
+  go.shard = workload(53);
+  Sink sink;
+  RunClock clock;
+  LeaderResult res = run_leader_loop(engine, cfg, go, sink, nullptr, clock);
+  EXPECT_EQ(res.records_sent, 53u);
+  EXPECT_EQ(res.completed, 53u);
+  EXPECT_EQ(engine.max_pending, 5u);  // never more than the slots
+  EXPECT_GE(sink.batches, 7);
+  expect_every_request_once(sink.records, go.shard, true);
+}
+
+class ListWork final : public WorkSource {
+ public:
+  explicit ListWork(std::vector<WorkloadRequest> w) : w_(std::move(w)) {}
+  void request_work(int n) override {
+    EXPECT_FALSE(outstanding_);
+    outstanding_ = true;
+    want_ = n;
+  }
+  std::optional<wire::WorkMsg> poll_work(int) override {
+    if (!outstanding_) return std::nullopt;
+    outstanding_ = false;
+    wire::WorkMsg m;
+    for (int i = 0; i < want_ && next_ < w_.size(); ++i) m.requests.push_back(w_[next_++]);
+    m.exhausted = next_ >= w_.size();
+    ++served;
+    return m;
+  }
+  int served = 0;
+
+ private:
+  std::vector<WorkloadRequest> w_;
+  size_t next_ = 0;
+  bool outstanding_ = false;
+  int want_ = 0;
+};
+
+TEST(LeaderLoop, DynamicPullsSmallBatches) {
+  SoloComm comm;
+  WatchedEngine engine(make_sim_engine(sim_options(64), comm));
+  LeaderConfig cfg;
+  cfg.slots = 3;
+  wire::GoMsg go;
+  go.dynamic = true;
+  auto w = workload(40);
+  ListWork work(w);
+  Sink sink;
+  RunClock clock;
+  LeaderResult res = run_leader_loop(engine, cfg, go, sink, &work, clock);
+  EXPECT_EQ(res.records_sent, 40u);
+  EXPECT_LE(engine.max_pending, 3u);
+  EXPECT_GE(work.served, 40 / 3);
+  expect_every_request_once(sink.records, w, false);
+}
+
+}  // namespace
+}  // namespace tpbench

@@ -1,0 +1,48 @@
+#pragma once
+// The TP leader's closed loop (DESIGN.md "Request semantics"): `slots` request slots; each slot
+// takes the next request when its previous one ends; the engine is stepped until every request
+// has finished or failed; timing records stream to the coordinator in batches.
+#include <cstdint>
+#include <optional>
+
+#include "common/clock.hpp"
+#include "common/wire/messages.hpp"
+#include "engine/engine.hpp"
+
+namespace tpbench {
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void push_records(wire::RecordBatchMsg& batch) = 0;
+};
+
+// Where a dynamic-dispatch leader gets its next requests.
+class WorkSource {
+ public:
+  virtual ~WorkSource() = default;
+  virtual void request_work(int max_requests) = 0;
+  virtual std::optional<wire::WorkMsg> poll_work(int timeout_ms) = 0;
+};
+
+struct LeaderConfig {
+  int replica = 0;
+  int slots = 1;
+  bool stream_output = true;  // record every token's time (ITL)
+  bool record_tokens = false;
+  SamplingParams sampling;  // seed: the run's; each request's stream is seed + id
+  size_t batch_records = 64;
+  int64_t batch_interval_ns = 50'000'000;
+};
+
+struct LeaderResult {
+  uint64_t records_sent = 0;
+  uint64_t completed = 0;
+  uint64_t failed = 0;
+};
+
+// go.dynamic: requests come from `work`; otherwise go.shard is the whole share.
+LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::GoMsg go,
+                             RecordSink& sink, WorkSource* work, const RunClock& clock);
+
+}  // namespace tpbench

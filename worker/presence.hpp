@@ -1,0 +1,38 @@
+#pragma once
+// Every rank's liveness channel to the coordinator: a hello at start, a heartbeat every
+// interval from its own thread, a bye at the normal end. A rank that dies drops this TCP
+// connection at once, which is how the coordinator names a dead rank within milliseconds.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/wire/transport.hpp"
+
+namespace tpbench {
+
+class PresenceThread {
+ public:
+  PresenceThread(zmq::context_t& context, const wire::Endpoints& endpoints,
+                 const wire::CurveKeys& keys, wire::HelloMsg hello, uint32_t protocol_version,
+                 double interval_s);
+  ~PresenceThread();  // stop(0) if not stopped
+  PresenceThread(const PresenceThread&) = delete;
+  PresenceThread& operator=(const PresenceThread&) = delete;
+
+  // Sends bye and closes the connection (waits up to a few seconds for delivery).
+  void stop(int exit_code);
+
+ private:
+  void run(zmq::context_t& context, wire::Endpoints endpoints, wire::CurveKeys keys);
+
+  wire::HelloMsg hello_;
+  uint32_t version_;
+  double interval_s_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  int exit_code_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace tpbench

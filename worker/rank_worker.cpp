@@ -1,0 +1,154 @@
+#include "worker/rank_worker.hpp"
+
+#include <unistd.h>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "engine/comm/mpi_communicator.hpp"
+#include "worker/coordinator_link.hpp"
+#include "worker/leader.hpp"
+#include "worker/presence.hpp"
+#include "worker/test_hooks.hpp"
+
+namespace tpbench {
+
+EngineOptions engine_options_for(const RunOptions& o, const std::string& backend, int replica_slots,
+                                 int local_rank) {
+  EngineOptions e;
+  e.backend = backend;
+  e.model_dir = o.model_path;
+  e.dtype = o.dtype;
+  e.dummy_weights = o.dummy_weights;
+  e.seed = static_cast<uint64_t>(o.seed);
+  e.max_batch_size = o.max_batch_size > 0 ? o.max_batch_size : std::max(1, replica_slots);
+  e.max_prefill_tokens = o.max_prefill_tokens;
+  e.cache_block_seq_len = o.cache_block_seq_len;
+  e.cache_max_entry_count = o.cache_max_entry_count;
+  e.kv_cache_bytes = o.kv_cache_bytes;
+  e.local_rank = local_rank;
+  e.sim_step_ms = o.sim_step_ms;
+  e.sim_base_ms = o.sim_base_ms;
+  e.sim_per_token_us = o.sim_per_token_us;
+  return e;
+}
+
+RankWorker::RankWorker(WorkerSetup setup, const wire::Endpoints& endpoints, wire::CurveKeys keys)
+    : setup_(std::move(setup)),
+      endpoints_(endpoints),
+      keys_(std::move(keys)),
+      version_(protocol_version_for_rank(setup_.rank)) {}
+
+RankWorker::~RankWorker() {
+  finish(kExitRunFailed);
+}
+
+bool RankWorker::is_leader() const {
+  return setup_.topology.is_leader(setup_.rank);
+}
+
+WorkerStatus RankWorker::prepare() {
+  const int replica = setup_.topology.replica_of(setup_.rank);
+  wire::HelloMsg hello;
+  hello.protocol_version = version_;
+  hello.rank = setup_.rank;
+  hello.replica = replica;
+  hello.role = is_leader() ? "leader" : "follower";
+  hello.host = setup_.host;
+  hello.pid = static_cast<int32_t>(::getpid());
+  WorkerStatus status;
+  try {
+    presence_ = std::make_unique<PresenceThread>(context_, endpoints_, keys_, hello, version_, 1.0);
+    if (is_leader())
+      link_ = std::make_unique<CoordinatorLink>(context_, endpoints_, keys_, setup_.rank, version_);
+  } catch (const std::exception& e) {
+    return {kExitRunFailed,
+            "rank " + std::to_string(setup_.rank) + ": cannot reach the coordinator: " + e.what()};
+  }
+
+  auto started = SteadyClock::now();
+  try {
+    comm_ = std::make_unique<MpiCommunicator>(setup_.replica_comm);
+    engine_ = make_engine(engine_options_for(setup_.options, setup_.backend, setup_.slots[replica],
+                                             setup_.local_rank),
+                          *comm_);
+  } catch (const InputError& e) {
+    status = {kExitBadInput, e.what()};
+  } catch (const std::exception& e) {
+    status = {kExitRunFailed, "rank " + std::to_string(setup_.rank) + ": engine: " + e.what()};
+  }
+  if (!is_leader()) return status;
+
+  try {
+    if (status.code != 0) {
+      link_->send_error({replica, status.code, status.message});
+      return status;
+    }
+    wire::ReadyMsg ready;
+    ready.replica = replica;
+    ready.slots = setup_.slots[replica];
+    ready.engine = engine_->describe();
+    ready.build_seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+    link_->send_ready(ready);
+    auto answer = link_->wait_start();
+    if (auto* go = std::get_if<wire::GoMsg>(&answer)) {
+      go_ = std::move(*go);
+      go_received_ = true;
+    }
+  } catch (const std::exception& e) {
+    status = {kExitRunFailed, "rank " + std::to_string(setup_.rank) + ": " + e.what()};
+  }
+  return status;
+}
+
+WorkerStatus RankWorker::run(const RunClock& clock) {
+  arm_fault_hooks(setup_.rank);
+  const int replica = setup_.topology.replica_of(setup_.rank);
+  if (!is_leader()) {
+    try {
+      engine_->run_follower();
+      return {};
+    } catch (const std::exception& e) {
+      log_error(std::string("follower engine: ") + e.what());
+      return {kExitRunFailed, e.what()};
+    }
+  }
+  try {
+    TPBENCH_CHECK(go_received_, "leader started without a go from the coordinator");
+    LeaderConfig config;
+    config.replica = replica;
+    config.slots = setup_.slots[replica];
+    config.stream_output = setup_.options.stream_output;
+    config.record_tokens = setup_.options.record_tokens;
+    config.sampling.top_k = setup_.options.top_k;
+    config.sampling.top_p = static_cast<float>(setup_.options.top_p);
+    config.sampling.temperature = static_cast<float>(setup_.options.temperature);
+    config.sampling.seed = static_cast<uint64_t>(setup_.options.seed);
+    LeaderResult result =
+        run_leader_loop(*engine_, config, std::move(go_), *link_, link_.get(), clock);
+    engine_->shutdown();
+    EngineStats s = engine_->stats();
+    wire::DoneMsg done;
+    done.replica = replica;
+    done.records_sent = result.records_sent;
+    done.stats = {s.steps,       s.prefill_tokens,  s.decode_tokens,
+                  s.preemptions, s.kv_blocks_total, s.busy_ns};
+    link_->send_done(done);
+    return {};
+  } catch (const std::exception& e) {
+    std::string msg = std::string("leader of replica ") + std::to_string(replica) + ": " + e.what();
+    log_error(msg);
+    try {
+      link_->send_error({replica, kExitRunFailed, msg});
+    } catch (...) {
+    }
+    return {kExitRunFailed, msg};
+  }
+}
+
+void RankWorker::finish(int exit_code) {
+  link_.reset();
+  if (presence_) presence_->stop(exit_code);
+  presence_.reset();
+}
+
+}  // namespace tpbench

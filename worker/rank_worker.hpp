@@ -1,0 +1,71 @@
+#pragma once
+// One worker rank's part of the run: connect to the coordinator, build the engine, then either
+// lead the replica (closed loop, records) or follow it (engine->run_follower()).
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/run_options.hpp"
+#include "common/wire/topology.hpp"
+#include "common/wire/transport.hpp"
+#include "engine/engine.hpp"
+
+namespace tpbench {
+
+class Communicator;
+class CoordinatorLink;
+class PresenceThread;
+
+// A rank's outcome of a phase: 0 ok, kExitBadInput (2) or kExitRunFailed (1) with one line.
+struct WorkerStatus {
+  int code = 0;
+  std::string message;
+};
+
+struct WorkerSetup {
+  RunOptions options;
+  wire::Topology topology;
+  int rank = 0;
+  int local_rank = 0;
+  std::string host;
+  std::string backend;     // resolved
+  std::vector<int> slots;  // per replica
+  MPI_Comm replica_comm = MPI_COMM_NULL;
+};
+
+class RankWorker {
+ public:
+  RankWorker(WorkerSetup setup, const wire::Endpoints& endpoints, wire::CurveKeys keys);
+  ~RankWorker();
+
+  // Builds the engine. A leader reports ready (or the error) to the coordinator and waits for
+  // go or abort. Never throws.
+  WorkerStatus prepare();
+  // After the start barrier: the leader's loop or the follower's. Never throws.
+  WorkerStatus run(const RunClock& clock);
+  // Says bye to the coordinator and closes every connection.
+  void finish(int exit_code);
+
+  bool is_leader() const;
+
+ private:
+  WorkerSetup setup_;
+  wire::Endpoints endpoints_;
+  wire::CurveKeys keys_;
+  uint32_t version_;
+  zmq::context_t context_;
+  std::unique_ptr<PresenceThread> presence_;
+  std::unique_ptr<CoordinatorLink> link_;
+  std::unique_ptr<Communicator> comm_;
+  std::unique_ptr<Engine> engine_;
+  bool go_received_ = false;
+  wire::GoMsg go_;
+};
+
+EngineOptions engine_options_for(const RunOptions& options, const std::string& backend,
+                                 int replica_slots, int local_rank);
+
+}  // namespace tpbench

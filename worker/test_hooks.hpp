@@ -1,0 +1,16 @@
+#pragma once
+// Test-only fault injection, driven by environment variables (tests/orchestration uses them):
+//   TPBENCH_TEST_CRASH_RANK=r  TPBENCH_TEST_CRASH_AFTER_MS=ms   rank r kills itself (SIGKILL)
+//   TPBENCH_TEST_HANG_RANK=r   TPBENCH_TEST_HANG_AFTER_MS=ms    rank r stops itself (SIGSTOP)
+//   TPBENCH_TEST_PROTOCOL_VERSION=v [TPBENCH_TEST_PROTOCOL_VERSION_RANK=r]
+//                                  rank r (default: every worker rank) claims protocol version v
+#include <cstdint>
+
+namespace tpbench {
+
+uint32_t protocol_version_for_rank(int rank);
+
+// Call at the start of the run (after t0); arms the crash / hang hooks meant for this rank.
+void arm_fault_hooks(int rank);
+
+}  // namespace tpbench
