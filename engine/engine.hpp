@@ -1,5 +1,5 @@
 #pragma once
-// The inference engine as the worker sees it (DESIGN.md, engine/). One instance per rank.
+// The inference engine as the worker sees it (docs/ARCHITECTURE.md, engine/). One instance per rank.
 // The TP leader calls add() and step(); every other rank of the replica calls run_follower(),
 // which executes the plans the leader's step() broadcasts until the leader calls shutdown().
 #include <cstdint>

@@ -16,5 +16,6 @@ if [ "$(id -u)" -eq 0 ]; then MPI_FLAGS+=(--allow-run-as-root); fi
 mkdir -p out
 exec mpirun "${MPI_FLAGS[@]}" -np 2 "$BUILD_DIR/profile_throughput" \
   data/sharegpt/sharegpt-v3-50conv-1kprompt.json "$MODEL_DIR" \
+  --dataset-name random --random-input-len 512 --random-output-len 128 --random-range-ratio 0.25 \
   --backend cpu --tp 2 -n 50 -c 8 --csv out/demo.csv --json out/demo.json \
   --requests-out out/demo-requests.jsonl "$@"

@@ -1,5 +1,5 @@
 #pragma once
-// The TP leader's closed loop (DESIGN.md "Request semantics"): `slots` request slots; each slot
+// The TP leader's closed loop (docs/ARCHITECTURE.md "Request semantics"): `slots` request slots; each slot
 // takes the next request when its previous one ends; the engine is stepped until every request
 // has finished or failed; timing records stream to the coordinator in batches.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Metrics exactly as DESIGN.md defines them, from the records of one run.
+// Metrics exactly as docs/ARCHITECTURE.md defines them, from the records of one run.
 #include <cstdint>
 #include <map>
 #include <string>

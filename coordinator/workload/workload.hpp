@@ -1,6 +1,6 @@
 #pragma once
 // Turns DATASET + MODEL into the exact list of requests LMDeploy's profile_throughput.py
-// would send (DESIGN.md, "Request semantics").
+// would send (docs/ARCHITECTURE.md, "Request semantics").
 #include <cstdio>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference metrics for tests/metrics: DESIGN.md "Metrics" computed with numpy.
+"""Reference metrics for tests/metrics: docs/ARCHITECTURE.md "Metrics" computed with numpy.
 
 Input blocks (whitespace separated):
   case NAME STREAMING NPOINTS P...      then   rec OK PROMPT N SUBMIT FIRST FINISH NTOK T... ERROR

@@ -63,6 +63,7 @@ TEST(ConsoleReport, GoldenLayoutForKnownRun) {
       "Tensor parallel (TP)                             2",
       "Replicas (DP)                                    2",
       "World size (ranks)                               4",
+      "Dispatch                                    static",
       "Total input tokens                             303",
       "Total generated tokens                           9",
       "Input throughput (tok/s)                   151.500",
