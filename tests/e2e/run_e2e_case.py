@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""End-to-end cases of profile_throughput as users start it (mpirun), checked against real
+references: stories260K's golden greedy ids through the whole tool, and one clear line with
+exit code 2 for each kind of bad input."""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ERROR_PREFIX = "profile_throughput: error:"
+
+
+def run(cmd, timeout=240, env=None):
+    full_env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    full_env.update(env or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def fail(msg, out="", err=""):
+    print("FAIL:", msg)
+    if out:
+        print("--- stdout\n" + out[-4000:])
+    if err:
+        print("--- stderr\n" + err[-4000:])
+    sys.exit(1)
+
+
+def convert_stories(args, work):
+    model = os.path.join(work, "stories260K")
+    subprocess.run([sys.executable, os.path.join(args.source, "scripts", "convert_llama2c.py"),
+                    os.path.join(args.source, "data", "models", "stories260K", "stories260K.bin"),
+                    model], check=True, capture_output=True)
+    return model
+
+
+def case_golden(args, work):
+    """Greedy from BOS through the whole tool equals the golden ids, every request."""
+    model = convert_stories(args, work)
+    with open(os.path.join(args.source, "data", "models", "stories260K",
+                           "stories260K-greedy-from-bos.txt")) as f:
+        golden = [int(t) for t in f.read().split()]
+    n = 4
+    dataset = os.path.join(work, "bos.jsonl")
+    with open(dataset, "w") as f:
+        for _ in range(n):
+            f.write(json.dumps({"input_ids": [1], "output_len": len(golden)}) + "\n")
+    requests = os.path.join(work, "requests.jsonl")
+    result = os.path.join(work, "result.json")
+    cmd = args.mpiexec + ["-np", str(args.np), args.exe, dataset, model,
+                          "--dataset-name", "token-ids", "--backend", "cpu",
+                          "--tp", str(args.tp), "-n", str(n), "-c", str(n), "--csv", "",
+                          "--requests-out", requests, "--record-tokens", "--json", result] + args.extra
+    rc, out, err = run(cmd)
+    if rc != 0:
+        fail(f"exit code {rc}", out, err)
+    with open(requests) as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    if sorted(r["id"] for r in records) != list(range(n)):
+        fail(f"request ids {sorted(r['id'] for r in records)}", out, err)
+    for r in records:
+        if r["token_ids"] != golden:
+            first = next(i for i, (a, b) in enumerate(zip(r["token_ids"], golden)) if a != b) \
+                if len(r["token_ids"]) == len(golden) else -1
+            fail(f"request {r['id']}: ids differ from the golden ones (first at {first})", out, err)
+    with open(result) as f:
+        preemptions = sum(r["preemptions"] for r in json.load(f)["replicas"])
+    if args.expect_preemption and preemptions == 0:
+        fail("the KV cache was meant to be small enough to preempt, and nothing was preempted",
+             out, err)
+    print(f"ok: {n} requests at np {args.np} tp {args.tp} produced the golden {len(golden)} ids"
+          f" ({preemptions} preemptions)")
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def bad_input_cases(args, work):
+    """name -> (argv after the executable, the substring the one error line must contain)."""
+    src = args.source
+    sample = os.path.join(src, "data", "sharegpt", "sharegpt-v3-50conv-1kprompt.json")
+    tok = os.path.join(src, "data", "tokenizers", "llama2")
+    no_tok = os.path.join(work, "no-tokenizer")
+    os.makedirs(no_tok, exist_ok=True)
+    corrupt_tok = os.path.join(work, "corrupt-tokenizer")
+    os.makedirs(corrupt_tok, exist_ok=True)
+    write(os.path.join(corrupt_tok, "tokenizer.model"), "\x00\x01garbage")
+    truncated = write(os.path.join(work, "truncated.json"),
+                      '[{"conversations": [{"from": "human", "value": "hi"}, {"from": "gp')
+    not_json = write(os.path.join(work, "not.json"), "this is not json\n")
+    bad_shape = write(os.path.join(work, "shape.json"),
+                      '[{"conversations": [{"from": "human", "value": "a"}]},'
+                      ' {"conversations": {"from": "human"}}]')
+    bad_lines = write(os.path.join(work, "bad.jsonl"),
+                      '{"input_ids": [1, 2, 3], "output_len": 4}\n{"input_ids": "x"}\n')
+    # A checkpoint cut short: the tiny model's safetensors truncated.
+    cut = os.path.join(work, "truncated-model")
+    subprocess.run([sys.executable, os.path.join(src, "scripts", "make_tiny_model.py"), cut,
+                    "--tokenizer", tok, "--seed", "3", "--vocab", "32000"],
+                   check=True, capture_output=True)
+    st = os.path.join(cut, "model.safetensors")
+    with open(st, "rb") as f:
+        head = f.read(50000)
+    with open(st, "wb") as f:
+        f.write(head)
+    return {
+        "missing_dataset": ([os.path.join(work, "nope.json"), tok], "nope.json"),
+        "not_json": ([not_json, tok], "not.json"),
+        "truncated_json": ([truncated, tok], "truncated.json"),
+        "bad_shape": ([bad_shape, tok], "record 1"),
+        "bad_token_ids_line": ([bad_lines, tok, "--dataset-name", "token-ids",
+                                "--backend", "sim"], "line 2"),
+        "no_tokenizer": ([sample, no_tok], "no-tokenizer"),
+        "corrupt_tokenizer": ([sample, corrupt_tok], "tokenizer.model"),
+        "truncated_checkpoint": ([sample, cut, "--backend", "cpu", "--dataset-name", "random",
+                                  "--random-input-len", "32", "--random-output-len", "8",
+                                  "-n", "4"], "model.safetensors"),
+        "zero_concurrency": ([sample, tok, "-c", "0"], "--concurrency"),
+        "unknown_flag": ([sample, tok, "--no-such-flag"], "--no-such-flag"),
+        "tp_not_dividing": ([sample, tok, "--tp", "3"], "--tp"),
+    }
+
+
+def case_bad_input(args, work):
+    cases = bad_input_cases(args, work)
+    names = args.names or sorted(cases)
+    for name in names:
+        argv, needle = cases[name]
+        cmd = args.mpiexec + ["-np", str(args.np), args.exe] + argv + ["--csv", ""]
+        rc, out, err = run(cmd, timeout=120)
+        errors = [l for l in err.splitlines() if l.startswith(ERROR_PREFIX)]
+        if rc != 2:
+            fail(f"{name}: exit code {rc}, want 2", out, err)
+        if len(errors) != 1:
+            fail(f"{name}: {len(errors)} error lines, want exactly 1", out, err)
+        if needle not in errors[0]:
+            fail(f"{name}: error line does not name {needle!r}: {errors[0]}", out, err)
+        print(f"ok: {name}: {errors[0]}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case", choices=["golden", "bad-input"])
+    ap.add_argument("--exe", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--mpiexec", required=True, help="mpirun and its flags, ';'-separated")
+    ap.add_argument("--np", type=int, default=1)
+    ap.add_argument("--tp", type=int, default=1)
+    ap.add_argument("--names", nargs="*")
+    ap.add_argument("--expect-preemption", action="store_true")
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args.extra = extra  # more profile_throughput options, after --
+    args.mpiexec = [a for a in args.mpiexec.split(";") if a]
+    work = tempfile.mkdtemp(prefix="tpbench-e2e-")
+    try:
+        {"golden": case_golden, "bad-input": case_bad_input}[args.case](args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
