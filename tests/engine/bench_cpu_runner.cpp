@@ -8,7 +8,7 @@
 
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "tests/engine/scenario.hpp"
-#include "tests/engine/single_rank_communicator.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 5) {
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   const int batch = std::atoi(argv[2]), prompt = std::atoi(argv[3]), steps = std::atoi(argv[4]);
   EngineOptions options;
   options.model_dir = argv[1];
-  test::SingleRankCommunicator comm;
+  SingleRankCommunicator comm;
   CpuModelRunner runner(options, comm);
   const int block_size = 16;
   const int32_t blocks_per_seq = (prompt + steps + block_size - 1) / block_size;

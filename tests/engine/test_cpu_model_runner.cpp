@@ -7,7 +7,7 @@
 
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "tests/engine/scenario.hpp"
-#include "tests/engine/single_rank_communicator.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
 #include "tests/engine/test_models.hpp"
 
 namespace tpbench {
@@ -22,7 +22,7 @@ class TinyModel : public ::testing::TestWithParam<std::pair<std::string, std::st
     runner_ = std::make_unique<CpuModelRunner>(options, comm_);
   }
   std::string model_dir_;
-  test::SingleRankCommunicator comm_;
+  SingleRankCommunicator comm_;
   std::unique_ptr<CpuModelRunner> runner_;
 };
 

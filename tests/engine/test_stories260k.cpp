@@ -4,7 +4,7 @@
 
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "tests/engine/scenario.hpp"
-#include "tests/engine/single_rank_communicator.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
 #include "tests/engine/test_models.hpp"
 
 namespace tpbench {
@@ -17,7 +17,7 @@ class Stories260k : public ::testing::Test {
     options.model_dir = test::stories260k_dir();
     return std::make_unique<CpuModelRunner>(options, comm_);
   }
-  test::SingleRankCommunicator comm_;
+  SingleRankCommunicator comm_;
 };
 
 // Feeds [1] + golden[0, prompt_len - 1) in prefill chunks of `chunk` tokens, then decodes

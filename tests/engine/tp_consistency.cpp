@@ -8,7 +8,7 @@
 #include "engine/comm/mpi_communicator.hpp"
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "tests/engine/scenario.hpp"
-#include "tests/engine/single_rank_communicator.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
 #include "tests/engine/test_models.hpp"
 
 namespace tpbench {
@@ -16,7 +16,7 @@ namespace tpbench {
 int check_model(const std::string& dir, Communicator& world) {
   EngineOptions options;
   options.model_dir = dir;
-  test::SingleRankCommunicator single;
+  SingleRankCommunicator single;
   CpuModelRunner whole(options, single), split(options, world);
   const test::LogitsByPosition want = test::run_scenario(whole, true, 4);
   const test::LogitsByPosition got = test::run_scenario(split, true, 4);

@@ -8,23 +8,11 @@
 #include <random>
 #include <vector>
 
-#include "engine/comm/communicator.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
 #include "engine/scheduler/batched_engine_impl.hpp"
 #include "fake_model_runner.hpp"
 
 namespace tpbench::testing {
-
-class SoloCommunicator final : public Communicator {
- public:
-  int rank() const override { return 0; }
-  int size() const override { return 1; }
-  void all_reduce_sum(float*, size_t) override {}
-  void broadcast(void*, size_t, int) override {}
-  void all_gather(const float* send, float* recv, size_t count) override {
-    std::copy(send, send + count, recv);
-  }
-  void barrier() override {}
-};
 
 struct Harness {
   FakeModelRunner* runner = nullptr;  // owned by engine

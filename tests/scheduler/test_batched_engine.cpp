@@ -14,7 +14,6 @@ using testing::make_harness;
 using testing::options_with_blocks;
 using testing::reference_greedy;
 using testing::run_to_completion;
-using testing::SoloCommunicator;
 
 int64_t total_tokens(const std::vector<EngineRequest>& reqs) {
   int64_t n = 0;
@@ -24,14 +23,14 @@ int64_t total_tokens(const std::vector<EngineRequest>& reqs) {
 
 // Decoding each request alone, in a fresh engine with room to spare.
 std::vector<int32_t> decode_alone(const EngineRequest& r, const FakeRunnerConfig& rc) {
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   auto h = make_harness(rc, options_with_blocks(rc, 512, 8, 4, 4096), comm);
   auto out = run_to_completion(*h.engine, {r}, {}, 10000);
   return out.tokens[r.id];
 }
 
 TEST(BatchedEngine, GreedyBatchMatchesReferenceAndStats) {
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   FakeRunnerConfig rc;
   std::mt19937 rng(1);
   auto reqs = testing::random_requests(rng, 40, 100, 40, rc.vocab, 100);
@@ -62,7 +61,7 @@ TEST(BatchedEngine, SampledBatchEqualsEachAloneEvenWithPreemption) {
   std::mt19937 rng(2);
   auto reqs = testing::random_requests(rng, 24, 30, 30, rc.vocab, 7);
   for (auto& r : reqs) r.sampling = {.top_k = 8, .top_p = 0.9f, .temperature = 1.3f, .seed = 77};
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   // 16 blocks of 4 tokens: far less than the batch wants, so decodes preempt.
   auto h = make_harness(rc, options_with_blocks(rc, 16, 4, 8, 32), comm);
   auto out = run_to_completion(*h.engine, reqs, {}, 100000);
@@ -82,7 +81,7 @@ TEST(BatchedEngine, PreemptionRecomputesToTheSameTokens) {
   FakeRunnerConfig rc;
   std::mt19937 rng(3);
   auto reqs = testing::random_requests(rng, 30, 20, 40, rc.vocab, 0);
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   auto h = make_harness(rc, options_with_blocks(rc, 20, 4, 12, 16), comm);
   auto out = run_to_completion(*h.engine, reqs, {}, 100000);
   const EngineStats s = h.engine->stats();
@@ -113,7 +112,7 @@ TEST(BatchedEngine, RandomWorkloadsOnTinyCachesAllFinish) {
     std::vector<int64_t> arrival;
     for (size_t i = 0; i < reqs.size(); ++i) arrival.push_back(rng() % 3 == 0 ? rng() % 60 : 0);
     std::sort(arrival.begin(), arrival.end());
-    SoloCommunicator comm;
+    SingleRankCommunicator comm;
     auto h =
         make_harness(rc, options_with_blocks(rc, blocks, block_size, max_batch, max_prefill), comm);
     // Each step advances the oldest running request, so a request finishes within
@@ -136,7 +135,7 @@ TEST(BatchedEngine, RandomWorkloadsOnTinyCachesAllFinish) {
 
 TEST(BatchedEngine, ChunkedPrefillRespectsTheTokenBudget) {
   FakeRunnerConfig rc;
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   auto h = make_harness(rc, options_with_blocks(rc, 200, 4, 8, 7), comm);
   h.runner->record_plans(true);
   std::mt19937 rng(4);
@@ -175,7 +174,7 @@ TEST(BatchedEngine, ChunkedPrefillRespectsTheTokenBudget) {
 TEST(BatchedEngine, ImpossibleRequestsFailAndTheRunGoesOn) {
   FakeRunnerConfig rc;
   rc.max_context = 64;
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   auto h = make_harness(rc, options_with_blocks(rc, 12, 4, 8, 64), comm);  // 48 tokens of cache
   std::vector<EngineRequest> reqs(6);
   for (size_t i = 0; i < reqs.size(); ++i) {
@@ -206,7 +205,7 @@ TEST(BatchedEngine, ImpossibleRequestsFailAndTheRunGoesOn) {
 
 TEST(BatchedEngine, FailureKeepsPendingUntilReported) {
   FakeRunnerConfig rc;
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   auto h = make_harness(rc, options_with_blocks(rc, 4, 4, 8, 64), comm);
   EngineRequest r;
   r.id = 5;
@@ -225,7 +224,7 @@ TEST(BatchedEngine, CapacityFromBudgetAndDescribe) {
   FakeRunnerConfig rc;
   rc.bytes_per_block = 3000;
   rc.budget_bytes = 1'000'000;
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   EngineOptions o;
   o.cache_block_seq_len = 32;
   o.cache_max_entry_count = 0.5;  // 500000 / 3000 = 166 blocks
@@ -244,7 +243,7 @@ TEST(BatchedEngine, CapacityFromBudgetAndDescribe) {
 
 TEST(BatchedEngine, ShutdownIsIdempotentAndStopsWork) {
   FakeRunnerConfig rc;
-  SoloCommunicator comm;
+  SingleRankCommunicator comm;
   auto h = make_harness(rc, options_with_blocks(rc, 10, 4, 8, 64), comm);
   h.engine->shutdown();
   h.engine->shutdown();

@@ -3,9 +3,9 @@
 
 #include "engine/comm/communicator.hpp"
 
-namespace tpbench::test {
+namespace tpbench {
 
-// TP size 1 without MPI.
+// A replica of one rank: every collective is a no-op (or a copy). For TP 1 without MPI.
 class SingleRankCommunicator final : public Communicator {
  public:
   int rank() const override { return 0; }
@@ -18,4 +18,4 @@ class SingleRankCommunicator final : public Communicator {
   void barrier() override {}
 };
 
-}  // namespace tpbench::test
+}  // namespace tpbench
