@@ -1,19 +1,25 @@
-// A SentencePiece `tokenizer.model` (protobuf; Llama 2, Mistral) through libsentencepiece.
-// As HF's Llama tokenizers do, the text of control tokens ("<s>", "</s>") and "<unk>" in the
-// input becomes that token, and each stretch of text between them is encoded on its own.
+// A SentencePiece `tokenizer.model` (protobuf; Llama 2, Mistral). As HF's Llama tokenizers do,
+// the text of control tokens ("<s>", "</s>") and "<unk>" in the input becomes that token, and
+// each stretch of text between them is encoded on its own, by one of three engines:
 //
-// Speed: libsentencepiece merges a whole text at once (~1.5 MB/s). When no piece has "▁"
-// right after another character (Llama's vocabularies), no merge crosses a single space
-// between two non-spaces, so such a text is encoded word by word: "a b" as Encode("a") +
-// Encode("b"), the dummy-prefix "▁" of "b" standing for the space, each word's ids cached
-// per thread. Load checks that on probes; otherwise whole texts go to the library.
+// - kNativeBpe: BPE models (Llama 2, Mistral, CodeLlama) run on the project's own char-level
+//   BPE (SentencePieceBpe), built at load from the pieces, scores and types libsentencepiece
+//   reports and the model's normalizer spec. Load checks it against the library on probes.
+// - kLibraryByWords: libsentencepiece, word by word. When no piece has "▁" right after
+//   another character (Llama's vocabularies), no merge crosses a single space between two
+//   non-spaces, so "a b" is Encode("a") + Encode("b"), the dummy-prefix "▁" of "b" standing
+//   for the space, each word's ids cached per thread. Load checks that on probes.
+// - kLibraryWholeText: libsentencepiece on whole texts (~1.5-3 MB/s).
+// Decoding always goes through libsentencepiece.
 #include <sentencepiece_processor.h>
 
 #include <fstream>
 #include <iterator>
 
 #include "common/error.hpp"
+#include "common/log.hpp"
 #include "engine/tokenizer/piece_cache.hpp"
+#include "engine/tokenizer/sentencepiece_bpe.hpp"
 #include "engine/tokenizer/special_splitter.hpp"
 #include "engine/tokenizer/tokenizers_internal.hpp"
 
@@ -21,10 +27,23 @@ namespace tpbench::tok {
 
 namespace {
 
+// Inputs on which a fast engine must give what the library gives, or it is not used.
+constexpr std::string_view kProbes[] = {
+    "Hello world",
+    "a b  c   d \n e\tf ",
+    " x\ny z",
+    "1 2 3",
+    "  leading and trailing  ",
+    "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E \xF0\x9F\x98\x80\xF0\x9F\x8E\x89 caf\xC3\xA9",
+    "bad \xFF\xC3 utf-8 \xED\xA0\x80 \xF4\x90\x80\x80",
+    "\xE2\x96\x81\xE2\x96\x81 literal \xE2\x96\x81",
+    "<0x41> \xEF\xBF\xBD",
+};
+
 class SentencePieceTokenizer final : public Tokenizer {
  public:
   SentencePieceTokenizer(const std::filesystem::path& file, const std::string& serialized,
-                         bool by_words)
+                         SentencePieceEngine preferred)
       : serial_(PieceCache::next_serial()) {
     const auto status = processor_.LoadFromSerializedProto(serialized);
     if (!status.ok())
@@ -34,22 +53,23 @@ class SentencePieceTokenizer final : public Tokenizer {
     for (int id = 0; id < processor_.GetPieceSize(); ++id)
       if (processor_.IsControl(id) || processor_.IsUnknown(id))
         specials_.add(SpecialToken{processor_.IdToPiece(id), id});
-    by_words_ = by_words && words_are_independent();
+    words_are_independent_ = no_piece_spans_a_space();
+    if (preferred == SentencePieceEngine::kNativeBpe && use_native_bpe(file)) {
+      engine_ = SentencePieceEngine::kNativeBpe;
+    } else if (preferred != SentencePieceEngine::kLibraryWholeText && words_are_independent_ &&
+               agrees_with_library(SentencePieceEngine::kLibraryByWords)) {
+      engine_ = SentencePieceEngine::kLibraryByWords;
+    }
   }
 
-  bool encodes_by_words() const { return by_words_; }
+  SentencePieceEngine engine() const { return engine_; }
 
   std::vector<int32_t> encode(std::string_view text, bool add_bos) const override {
     std::vector<int32_t> ids;
+    ids.reserve(text.size() / 3 + 4);
     if (add_bos && bos_id() >= 0) ids.push_back(bos_id());
     specials_.split(
-        text,
-        [&](std::string_view segment) {
-          if (by_words_)
-            encode_by_words(segment, ids);
-          else
-            encode_with_library(segment, ids);
-        },
+        text, [&](std::string_view segment) { encode_segment(engine_, segment, ids); },
         [&](int32_t id) { ids.push_back(id); });
     return ids;
   }
@@ -71,6 +91,62 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string kind() const override { return "sentencepiece"; }
 
  private:
+  void encode_segment(SentencePieceEngine engine, std::string_view text,
+                      std::vector<int32_t>& ids) const {
+    switch (engine) {
+      case SentencePieceEngine::kNativeBpe:
+        native_->encode(text, serial_, ids);
+        break;
+      case SentencePieceEngine::kLibraryByWords:
+        encode_by_words(text, ids);
+        break;
+      case SentencePieceEngine::kLibraryWholeText:
+        encode_with_library(text, ids);
+        break;
+    }
+  }
+
+  bool use_native_bpe(const std::filesystem::path& file) {
+    std::string why_not;
+    const auto spec = parse_sentencepiece_model_spec(processor_.serialized_model_proto());
+    if (!spec) {
+      why_not = "cannot read its ModelProto";
+    } else if (spec->piece_types.size() != static_cast<size_t>(processor_.GetPieceSize())) {
+      why_not = "ModelProto piece count differs from the library's";
+    } else {
+      std::vector<SentencePieceEntry> pieces(spec->piece_types.size());
+      for (int id = 0; id < processor_.GetPieceSize(); ++id) {
+        SentencePieceEntry& p = pieces[static_cast<size_t>(id)];
+        p.text = processor_.IdToPiece(id);
+        p.score = processor_.GetScore(id);
+        p.type = processor_.IsUnknown(id)   ? SentencePieceType::kUnknown
+                 : processor_.IsControl(id) ? SentencePieceType::kControl
+                 : processor_.IsByte(id)    ? SentencePieceType::kByte
+                 : processor_.IsUnused(id)  ? SentencePieceType::kUnused
+                                            : spec->piece_types[static_cast<size_t>(id)];
+      }
+      native_ = SentencePieceBpe::build(pieces, *spec, processor_.unk_id(), why_not);
+      if (native_ && !agrees_with_library(SentencePieceEngine::kNativeBpe)) {
+        native_.reset();
+        why_not = "it disagrees with libsentencepiece on a probe";
+      }
+    }
+    if (!native_)
+      log_debug(file.string() +
+                ": SentencePiece model runs on libsentencepiece, not the native BPE: " + why_not);
+    return native_ != nullptr;
+  }
+
+  bool agrees_with_library(SentencePieceEngine engine) const {
+    for (std::string_view probe : kProbes) {
+      std::vector<int32_t> expected, got;
+      encode_with_library(probe, expected);
+      encode_segment(engine, probe, got);
+      if (expected != got) return false;
+    }
+    return true;
+  }
+
   void encode_with_library(std::string_view text, std::vector<int32_t>& ids) const {
     thread_local std::vector<int> piece_ids;
     const auto status = processor_.Encode(text, &piece_ids);
@@ -93,6 +169,10 @@ class SentencePieceTokenizer final : public Tokenizer {
   }
 
   void encode_by_words(std::string_view text, std::vector<int32_t>& ids) const {
+    if (!words_are_independent_) {
+      encode_with_library(text, ids);
+      return;
+    }
     PieceCache& cache = PieceCache::for_thread(serial_);
     for_each_word(text, [&](std::string_view word) {
       if (cache.lookup(word, ids)) return;
@@ -102,20 +182,13 @@ class SentencePieceTokenizer final : public Tokenizer {
     });
   }
 
-  bool words_are_independent() const {
-    static constexpr std::string_view kMetaspace = "\xE2\x96\x81";
+  // No piece has "▁" right after another character, so no piece spans a dropped space.
+  bool no_piece_spans_a_space() const {
     for (int id = 0; id < processor_.GetPieceSize(); ++id) {
-      const std::string piece = processor_.IdToPiece(id);
+      const std::string& piece = processor_.IdToPiece(id);
       for (size_t pos = piece.find(kMetaspace, 1); pos != std::string::npos;
            pos = piece.find(kMetaspace, pos + 1))
         if (pos < 3 || piece.compare(pos - 3, 3, kMetaspace) != 0) return false;
-    }
-    // The dummy prefix must stand in for the dropped space, and spaces must be kept.
-    for (std::string_view probe : {"Hello world", "a b  c   d \n e\tf ", " x\ny z", "1 2 3"}) {
-      std::vector<int32_t> whole, words;
-      encode_with_library(probe, whole);
-      for_each_word(probe, [&](std::string_view w) { encode_with_library(w, words); });
-      if (whole != words) return false;
     }
     return true;
   }
@@ -123,23 +196,38 @@ class SentencePieceTokenizer final : public Tokenizer {
   sentencepiece::SentencePieceProcessor processor_;
   SpecialSplitter specials_;
   uint64_t serial_;
-  bool by_words_ = false;
+  std::unique_ptr<SentencePieceBpe> native_;
+  bool words_are_independent_ = false;
+  SentencePieceEngine engine_ = SentencePieceEngine::kLibraryWholeText;
 };
 
 }  // namespace
 
-bool sentencepiece_encodes_by_words(const Tokenizer& tok) {
+const char* to_string(SentencePieceEngine engine) {
+  switch (engine) {
+    case SentencePieceEngine::kNativeBpe:
+      return "native-bpe";
+    case SentencePieceEngine::kLibraryByWords:
+      return "library-by-words";
+    case SentencePieceEngine::kLibraryWholeText:
+      return "library-whole-text";
+  }
+  return "?";
+}
+
+std::optional<SentencePieceEngine> sentencepiece_engine(const Tokenizer& tok) {
   const auto* sp = dynamic_cast<const SentencePieceTokenizer*>(&tok);
-  return sp && sp->encodes_by_words();
+  if (!sp) return std::nullopt;
+  return sp->engine();
 }
 
 std::unique_ptr<Tokenizer> load_sentencepiece(const std::filesystem::path& model_file,
-                                              bool by_words) {
+                                              SentencePieceEngine preferred) {
   std::ifstream in(model_file, std::ios::binary);
   if (!in) throw InputError(model_file.string() + ": cannot open");
   const std::string serialized((std::istreambuf_iterator<char>(in)),
                                std::istreambuf_iterator<char>());
-  return std::make_unique<SentencePieceTokenizer>(model_file, serialized, by_words);
+  return std::make_unique<SentencePieceTokenizer>(model_file, serialized, preferred);
 }
 
 }  // namespace tpbench::tok

@@ -2,15 +2,23 @@
 // Constructors of the concrete tokenizers; load_tokenizer picks one by the files present.
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "engine/tokenizer/tokenizer.hpp"
 
 namespace tpbench::tok {
 
-// by_words = false sends whole texts to libsentencepiece (tests compare the two ways).
-std::unique_ptr<Tokenizer> load_sentencepiece(const std::filesystem::path& model_file,
-                                              bool by_words = true);
-bool sentencepiece_encodes_by_words(const Tokenizer& tok);
+// How a SentencePiece tokenizer.model encodes. Each falls back to the next when the model
+// needs it: kNativeBpe (the project's BPE, BPE models only) -> kLibraryByWords
+// (libsentencepiece word by word) -> kLibraryWholeText (libsentencepiece on whole texts).
+enum class SentencePieceEngine { kNativeBpe, kLibraryByWords, kLibraryWholeText };
+const char* to_string(SentencePieceEngine engine);
+
+std::unique_ptr<Tokenizer> load_sentencepiece(
+    const std::filesystem::path& model_file,
+    SentencePieceEngine preferred = SentencePieceEngine::kNativeBpe);
+// The engine a tokenizer from load_sentencepiece encodes with; nullopt for other tokenizers.
+std::optional<SentencePieceEngine> sentencepiece_engine(const Tokenizer& tok);
 std::unique_ptr<Tokenizer> load_tiktoken(const std::filesystem::path& model_file);
 // tokenizer_config.json beside it (when present) may set BOS/EOS and add_bos_token.
 std::unique_ptr<Tokenizer> load_hf_json(const std::filesystem::path& tokenizer_json);

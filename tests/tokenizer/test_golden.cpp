@@ -37,6 +37,7 @@ TEST(GoldenVectors, InputSplitHasExpectedBoundaries) {
 TEST(GoldenVectors, Llama2SentencePiece) {
   const auto tok = load_tokenizer(data_dir() / "tokenizers" / "llama2");
   EXPECT_EQ(tok->kind(), "sentencepiece");
+  EXPECT_EQ(tok::sentencepiece_engine(*tok), tok::SentencePieceEngine::kNativeBpe);
   EXPECT_EQ(tok->vocab_size(), 32000);
   EXPECT_EQ(tok->bos_id(), 1);
   EXPECT_EQ(tok->eos_id(), 2);
@@ -52,23 +53,15 @@ TEST(GoldenVectors, Llama3Tiktoken) {
   expect_golden(*tok, "llama3-bpe.out");
 }
 
-// The word-by-word fast path gives what libsentencepiece gives for the whole text.
-TEST(SentencePieceByWords, SameIdsAsWholeTextThroughTheLibrary) {
+// Each libsentencepiece engine gives the golden ids too (the native one is checked above).
+TEST(GoldenVectors, Llama2SentencePieceThroughTheLibrary) {
   const auto model = data_dir() / "tokenizers" / "llama2" / "tokenizer.model";
-  const auto by_words = tok::load_sentencepiece(model, true);
-  const auto whole = tok::load_sentencepiece(model, false);
-  ASSERT_TRUE(tok::sentencepiece_encodes_by_words(*by_words));
-  ASSERT_FALSE(tok::sentencepiece_encodes_by_words(*whole));
-  std::vector<std::string> texts = testing::sharegpt_texts();
-  const auto dir = data_dir() / "tokenizers" / "testvec";
-  for (auto& c :
-       read_golden(dir / "tokenizer-testvec.inp", dir / "tokenizer-testvec.llama2-spm.out"))
-    texts.push_back(c.text);
-  const auto perf = testing::shared_data_dir() / "sharegpt-perf-1440.json";
-  if (std::filesystem::exists(perf))
-    for (auto& t : testing::read_sharegpt_texts(perf)) texts.push_back(t);
-  for (const std::string& text : texts)
-    ASSERT_EQ(by_words->encode(text, true), whole->encode(text, true)) << text.substr(0, 200);
+  for (auto engine :
+       {tok::SentencePieceEngine::kLibraryByWords, tok::SentencePieceEngine::kLibraryWholeText}) {
+    const auto tok = tok::load_sentencepiece(model, engine);
+    ASSERT_EQ(tok::sentencepiece_engine(*tok), engine);
+    expect_golden(*tok, "llama2-spm.out");
+  }
 }
 
 }  // namespace

@@ -84,13 +84,19 @@ int main(int argc, char** argv) {
   };
   std::vector<Named> toks;
   auto wanted = [&](const std::string& label) { return label.find(filter) != std::string::npos; };
+  // load_tokenizer's choice (the native BPE for Llama 2), then libsentencepiece alone.
+  const auto llama2_model = data_dir() / "tokenizers" / "llama2" / "tokenizer.model";
   if (wanted("llama2 tokenizer.model"))
     toks.push_back(
         {"llama2 tokenizer.model", load_tokenizer(data_dir() / "tokenizers" / "llama2")});
-  if (wanted("llama2 tokenizer.model, whole texts"))  // libsentencepiece alone, no word split
+  if (wanted("llama2 tokenizer.model, library by words"))
     toks.push_back(
-        {"llama2 tokenizer.model, whole texts",
-         tok::load_sentencepiece(data_dir() / "tokenizers" / "llama2" / "tokenizer.model", false)});
+        {"llama2 tokenizer.model, library by words",
+         tok::load_sentencepiece(llama2_model, tok::SentencePieceEngine::kLibraryByWords)});
+  if (wanted("llama2 tokenizer.model, library whole texts"))
+    toks.push_back(
+        {"llama2 tokenizer.model, library whole texts",
+         tok::load_sentencepiece(llama2_model, tok::SentencePieceEngine::kLibraryWholeText)});
   if (wanted("llama3 tokenizer.model"))
     toks.push_back(
         {"llama3 tokenizer.model", load_tokenizer(data_dir() / "tokenizers" / "llama3")});
@@ -108,7 +114,7 @@ int main(int argc, char** argv) {
   }
 
   std::printf("threads: 1 and %d (hardware concurrency); best of %d passes\n", all_threads, repeat);
-  std::printf("%-44s %-36s %-20s %6s %8s %8s %8s %10s\n", "data", "tokenizer", "kind", "MB",
+  std::printf("%-44s %-44s %-39s %6s %8s %8s %8s %10s\n", "data", "tokenizer", "kind", "MB",
               "tokens", "1T MB/s", "NT MB/s", "NT MB/s/c");
   for (const DataSet& set : sets) {
     std::vector<std::string_view> texts(set.texts.begin(), set.texts.end());
@@ -117,8 +123,11 @@ int main(int argc, char** argv) {
       size_t tokens = 0;
       const double one = best_seconds(*n.tok, texts, 1, repeat, tokens);
       const double all = best_seconds(*n.tok, texts, all_threads, repeat, tokens);
-      std::printf("%-44s %-36s %-20s %6.2f %8zu %8.2f %8.2f %10.2f\n", set.name.c_str(),
-                  n.label.c_str(), n.tok->kind().c_str(), mb, tokens, mb / one, mb / all,
+      std::string kind = n.tok->kind();
+      if (const auto engine = tok::sentencepiece_engine(*n.tok))
+        kind += std::string("/") + tok::to_string(*engine);
+      std::printf("%-44s %-44s %-39s %6.2f %8zu %8.2f %8.2f %10.2f\n", set.name.c_str(),
+                  n.label.c_str(), kind.c_str(), mb, tokens, mb / one, mb / all,
                   mb / all / all_threads);
     }
   }
