@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   sp.temperature = argc > 5 ? static_cast<float>(std::atof(argv[5])) : 0.8f;
   const int32_t vocab = argc > 6 ? std::atoi(argv[6]) : 32000;
 
-  tpbench::testing::SingleRankCommunicator comm;
+  tpbench::SingleRankCommunicator comm;
   tpbench::EngineOptions o;
   o.max_batch_size = concurrency;
   o.max_prefill_tokens = 8192;
