@@ -4,6 +4,8 @@
 # otherwise the build is CPU-only.
 set -euo pipefail
 
+# slurm-wlm, munge, gnuplot-nox: the real Slurm test (scripts/test_slurm.sh) and the
+# scaling-study plots.
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   openmpi-bin libopenmpi-dev
@@ -16,6 +18,7 @@ packages=(
   libcli11-dev
   libopenblas-dev
   nlohmann-json3-dev
+  slurm-wlm munge gnuplot-nox
   python3 python3-numpy
   procps
 )
