@@ -1,0 +1,25 @@
+#pragma once
+// Picking this rank's GPU and checking that it can run the build's kernels in the chosen dtype.
+#include <cstdint>
+#include <string>
+
+#include "engine/cuda/dtype.hpp"
+
+namespace tpbench {
+
+struct GpuInfo {
+  int device = 0;
+  int count = 0;  // devices visible to this process
+  std::string name;
+  int cc_major = 0, cc_minor = 0;
+  int64_t total_bytes = 0;
+};
+
+// cudaSetDevice(local_rank % visible devices). Throws InputError when no GPU is visible or the
+// build has no kernels for it.
+GpuInfo select_gpu(int local_rank);
+
+// Throws InputError naming --dtype when the GPU cannot compute in `dtype` (bf16 needs sm_80+).
+void check_dtype_supported(DType dtype, const GpuInfo& gpu);
+
+}  // namespace tpbench

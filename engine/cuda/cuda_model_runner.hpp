@@ -1,0 +1,63 @@
+#pragma once
+// The forward pass of a Llama-family model on one GPU per TP rank: weights in bf16 / fp16 /
+// fp32 (--dtype), fp32 accumulation and residual stream, cuBLAS GEMMs, the kernels of
+// kernels/cuda, NCCL all-reduce / all-gather between the replica's ranks. Computes what
+// CpuModelRunner computes.
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/comm/communicator.hpp"
+#include "engine/cuda/cuda_device.hpp"
+#include "engine/cuda/cuda_forward.hpp"
+#include "engine/cuda/dtype.hpp"
+#include "engine/cuda/step_metadata.hpp"
+#include "engine/engine_options.hpp"
+#include "engine/model/model_config.hpp"
+#include "engine/model/tp_shard.hpp"
+#include "engine/model_runner.hpp"
+
+namespace tpbench {
+
+class CudaModelRunner final : public ModelRunner {
+ public:
+  // Picks GPU options.local_rank % visible GPUs, reads options.model_dir/config.json, loads this
+  // rank's shard (random weights with options.dummy_weights) in the resolved dtype. `comm` is
+  // the replica's host communicator (it bootstraps NCCL when tp > 1). Throws InputError when no
+  // GPU is visible, the GPU cannot run the dtype, or the model directory is bad.
+  CudaModelRunner(const EngineOptions& options, Communicator& comm);
+  ~CudaModelRunner() override;
+
+  int32_t vocab_size() const override { return config_.vocab_size; }
+  KvLayout kv_layout(int block_size) const override;
+  // Free GPU memory (after weights and activations) x fraction. Throws InputError when that
+  // does not hold one sequence of the model's full context (max_position_embeddings).
+  int64_t kv_budget_bytes(double fraction) const override;
+  void allocate_kv(int32_t num_blocks, int block_size) override;
+  void forward(const StepPlan& plan, std::vector<float>& logits) override;
+  std::string describe() const override;
+
+  DType dtype() const { return dtype_; }
+  const ModelConfig& config() const { return config_; }
+
+ private:
+  EngineOptions options_;
+  Communicator& comm_;
+  GpuInfo gpu_;
+  ModelConfig config_;
+  TpShard shard_;
+  DType dtype_ = DType::kBFloat16;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  void* cublas_workspace_ = nullptr;
+  std::unique_ptr<Communicator> nccl_;
+  std::unique_ptr<ForwardPass> pass_;
+  int32_t num_blocks_ = 0;
+  int block_size_ = 0;
+  StepMetadata meta_;
+};
+
+}  // namespace tpbench

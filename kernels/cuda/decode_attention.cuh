@@ -1,0 +1,43 @@
+#pragma once
+// Decode attention over the paged KV cache, split over the context (flash-decoding): each
+// (sequence, head, partition of kDecodePartition keys) block computes a partial softmax, a
+// second kernel merges the partitions. CPU twin: cpu::paged_attention (kernels/cpu) on chunks of
+// one query.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/cuda/attention_seq.hpp"
+
+namespace tpbench::cuda {
+
+inline constexpr int kDecodePartition = 256;  // keys per split
+
+// Splits a context of `keys` keys is cut into.
+inline int decode_attention_splits(int64_t keys) {
+  return static_cast<int>((keys + kDecodePartition - 1) / kDecodePartition);
+}
+
+// Floats of the workspace decode_attention needs.
+inline size_t decode_attention_workspace_floats(int n_seqs, int n_heads, int head_dim,
+                                                int max_splits) {
+  return static_cast<size_t>(n_seqs) * n_heads * max_splits * (head_dim + 2);
+}
+
+// Each seqs[s] (n_tokens must be 1) has its query at row first_token of q (fp32; head h at
+// q + row * q_stride + h * head_dim) and attends to the cached keys of positions
+// [0, start_pos]; position p is cache row block_tables[block_table_offset + p / block_size] *
+// block_size + p % block_size of k_cache / v_cache [rows, n_kv_heads, head_dim] (T). Query head h
+// reads KV head h / (n_heads / n_kv_heads); scores are scaled by 1/sqrt(head_dim). The result
+// goes to out + row * out_stride + h * head_dim (T). max_splits >= decode_attention_splits of
+// every sequence's start_pos + 1; workspace holds decode_attention_workspace_floats.
+template <typename T>
+void decode_attention(const float* q, int64_t q_stride, const T* k_cache, const T* v_cache,
+                      const AttentionSeqDesc* seqs, int n_seqs, const int32_t* block_tables,
+                      int n_heads, int n_kv_heads, int head_dim, int block_size, int max_splits,
+                      float* workspace, T* out, int64_t out_stride, cudaStream_t stream);
+
+}  // namespace tpbench::cuda

@@ -1,0 +1,157 @@
+// The host side of the CUDA backend, runnable without a GPU: plan flattening, dtype resolution,
+// host weight conversion, and the one-line error when --backend cuda finds no GPU.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
+#include "engine/cuda/cuda_engine.hpp"
+#include "engine/cuda/device_weights.hpp"
+#include "engine/cuda/dtype.hpp"
+#include "engine/cuda/step_metadata.hpp"
+#include "kernels/cuda/decode_attention.cuh"
+#include "tests/engine/test_models.hpp"
+#include "tests/gpu/gpu_test_util.hpp"
+
+namespace tpbench {
+namespace {
+
+SequenceChunk chunk(uint64_t id, std::vector<int32_t> tokens, int32_t start,
+                    std::vector<int32_t> table, bool want) {
+  SequenceChunk c;
+  c.request_id = id;
+  c.tokens = std::move(tokens);
+  c.start_pos = start;
+  c.block_table = std::move(table);
+  c.want_logits = want;
+  return c;
+}
+
+TEST(CudaStepMetadata, FlattensMixedPrefillAndDecode) {
+  const int bs = 4;
+  StepPlan plan;
+  plan.seqs.push_back(chunk(7, {5, 6, 7, 8, 9, 10}, 2, {3, 1, 9}, true));       // prefill, pos 2..7
+  plan.seqs.push_back(chunk(8, {11}, 300, std::vector<int32_t>(76, 2), true));  // decode at 300
+  plan.seqs.push_back(chunk(9, std::vector<int32_t>(20, 1), 0, {4, 5, 6, 7, 8, 0}, false));
+  StepMetadata m;
+  build_step_metadata(plan, bs, 10, 100, m);
+
+  ASSERT_EQ(m.n_tokens(), 27);
+  EXPECT_EQ(m.ids[6], 11);
+  EXPECT_EQ(m.positions[0], 2);
+  EXPECT_EQ(m.positions[6], 300);
+  // Position p of a chunk lives in row table[p / bs] * bs + p % bs.
+  EXPECT_EQ(m.slots[0], 3 * bs + 2);  // pos 2
+  EXPECT_EQ(m.slots[2], 1 * bs + 0);  // pos 4
+  EXPECT_EQ(m.slots[5], 1 * bs + 3);  // pos 7
+  EXPECT_EQ(m.slots[6], 2 * bs + 0);  // pos 300: block 75
+  EXPECT_EQ(m.slots[7 + 19], 8 * bs + 3);
+
+  ASSERT_EQ(m.decode_seqs.size(), 1u);
+  EXPECT_EQ(m.decode_seqs[0].first_token, 6);
+  EXPECT_EQ(m.decode_seqs[0].start_pos, 300);
+  EXPECT_EQ(m.max_decode_splits, cuda::decode_attention_splits(301));
+  ASSERT_EQ(m.prefill_seqs.size(), 2u);
+  EXPECT_EQ(m.prefill_seqs[1].first_token, 7);
+  EXPECT_EQ(m.prefill_seqs[1].n_tokens, 20);
+  // Only the used blocks are copied: 2 (pos 2..7), 76 (pos 0..300), 5 (pos 0..19).
+  ASSERT_EQ(m.block_tables.size(), 2u + 76u + 5u);
+  EXPECT_EQ(m.decode_seqs[0].block_table_offset, 2);
+  EXPECT_EQ(m.prefill_seqs[1].block_table_offset, 78);
+  EXPECT_EQ(m.block_tables[78 + 4], 8);
+  // Tiles cover every prefill query exactly once.
+  std::vector<int> covered(m.n_tokens(), 0);
+  for (const auto& tile : m.prefill_tiles) {
+    const auto& s = m.prefill_seqs[tile.seq];
+    for (int32_t q = tile.q_begin; q < std::min(s.n_tokens, tile.q_begin + cuda::kPrefillTileQ);
+         ++q)
+      ++covered[s.first_token + q];
+  }
+  for (int64_t t = 0; t < m.n_tokens(); ++t) EXPECT_EQ(covered[t], t == 6 ? 0 : 1) << t;
+  EXPECT_EQ(m.logit_rows, (std::vector<int32_t>{5, 6}));
+}
+
+TEST(CudaStepMetadata, RejectsBadTokensAndTables) {
+  StepMetadata m;
+  StepPlan bad_token;
+  bad_token.seqs.push_back(chunk(1, {100}, 0, {0}, true));
+  EXPECT_THROW(build_step_metadata(bad_token, 4, 10, 100, m), InputError);
+  StepPlan short_table;
+  short_table.seqs.push_back(chunk(1, {1, 2, 3, 4, 5}, 0, {0}, true));
+  EXPECT_THROW(build_step_metadata(short_table, 4, 10, 100, m), InternalError);
+  StepPlan bad_block;
+  bad_block.seqs.push_back(chunk(1, {1}, 0, {10}, true));
+  EXPECT_THROW(build_step_metadata(bad_block, 4, 10, 100, m), InternalError);
+}
+
+class CudaDtype : public ::testing::Test {
+ protected:
+  std::string dir_with_config(const std::string& name, const std::string& json) {
+    const std::string dir = std::string(TPBENCH_BINARY_DIR) + "/test-gpu-host/" + name;
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/config.json") << json;
+    return dir;
+  }
+};
+
+TEST_F(CudaDtype, ExplicitFlagWinsAndBadFlagIsInputError) {
+  const std::string dir = dir_with_config("f16", R"({"torch_dtype": "float16"})");
+  EXPECT_EQ(resolve_dtype("bfloat16", dir, false), DType::kBFloat16);
+  EXPECT_EQ(resolve_dtype("float32", dir, false), DType::kFloat32);
+  EXPECT_EQ(resolve_dtype("auto", dir, false), DType::kFloat16);
+  try {
+    resolve_dtype("float64", dir, false);
+    FAIL() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--dtype float64"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(CudaDtype, AutoReadsConfigThenCheckpoint) {
+  EXPECT_EQ(resolve_dtype("auto", dir_with_config("bf16", R"({"torch_dtype": "bfloat16"})"), false),
+            DType::kBFloat16);
+  EXPECT_EQ(resolve_dtype("auto", dir_with_config("new", R"({"dtype": "float32"})"), false),
+            DType::kFloat32);
+  EXPECT_EQ(resolve_dtype("auto", dir_with_config("none", "{}"), /*dummy_weights=*/true),
+            DType::kBFloat16);
+  EXPECT_THROW(resolve_dtype("auto", dir_with_config("odd", R"({"torch_dtype": "int8"})"), false),
+               InputError);
+}
+
+TEST(CudaWeights, HostConversionRoundsToNearestEven) {
+  auto bits = [](auto v) {
+    uint16_t b;
+    std::memcpy(&b, &v, 2);
+    return b;
+  };
+  // bf16 keeps the top 16 bits of the float; halfway cases go to the even neighbour.
+  EXPECT_EQ(bits(host_to_element<__nv_bfloat16>(1.0f)), 0x3F80);
+  EXPECT_EQ(bits(host_to_element<__nv_bfloat16>(1.0f + 0x1.0p-8f)), 0x3F80);  // tie -> even
+  EXPECT_EQ(bits(host_to_element<__nv_bfloat16>(1.0f + 0x1.8p-7f)), 0x3F82);  // tie -> even
+  EXPECT_EQ(bits(host_to_element<__nv_bfloat16>(1.0f + 0x1.1p-8f)), 0x3F81);  // above tie
+  EXPECT_EQ(bits(host_to_element<__half>(1.0f)), 0x3C00);
+  EXPECT_EQ(bits(host_to_element<__half>(-2.0f)), 0xC000);
+  EXPECT_EQ(host_element_to_float(host_to_element<__nv_bfloat16>(3.140625f)), 3.140625f);
+}
+
+TEST(CudaEngineWithoutGpu, BackendCudaIsOneInputErrorLine) {
+  if (test::gpu_unavailable_reason().empty()) GTEST_SKIP() << "a GPU is visible";
+  EngineOptions options;
+  options.backend = "cuda";
+  options.model_dir = test::stories260k_dir();
+  SingleRankCommunicator comm;
+  try {
+    make_cuda_engine(options, comm);
+    FAIL() << "no InputError";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("no CUDA GPU"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+}  // namespace
+}  // namespace tpbench

@@ -1,0 +1,355 @@
+// Every CUDA kernel against its CPU twin (kernels/cpu, or the sampler's argmax) on fresh random
+// inputs of awkward sizes, for float, half and bfloat16. Outputs are poisoned with NaN first, so
+// an element a kernel fails to write shows up as an infinite error. Skips without a GPU.
+#include <cublas_v2.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "engine/scheduler/sampler.hpp"
+#include "kernels/cpu/embedding.hpp"
+#include "kernels/cpu/matmul.hpp"
+#include "kernels/cpu/paged_attention.hpp"
+#include "kernels/cpu/rmsnorm.hpp"
+#include "kernels/cpu/rope.hpp"
+#include "kernels/cpu/silu_mul.hpp"
+#include "kernels/cuda/argmax.cuh"
+#include "kernels/cuda/decode_attention.cuh"
+#include "kernels/cuda/embedding.cuh"
+#include "kernels/cuda/linear.cuh"
+#include "kernels/cuda/prefill_attention.cuh"
+#include "kernels/cuda/rmsnorm.cuh"
+#include "kernels/cuda/rope_kv_cache.cuh"
+#include "kernels/cuda/silu_mul.cuh"
+#include "tests/gpu/gpu_test_util.hpp"
+
+namespace tpbench::test {
+namespace {
+
+template <typename T>
+class CudaKernel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TPBENCH_REQUIRE_GPU();
+    rng_.seed(test_seed());
+  }
+  std::mt19937 rng_;
+};
+
+using ElementTypes = ::testing::Types<float, __half, __nv_bfloat16>;
+class TypeNames {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return type_label<T>();
+  }
+};
+TYPED_TEST_SUITE(CudaKernel, ElementTypes, TypeNames);
+
+#define SEED_TRACE() SCOPED_TRACE("TPBENCH_TEST_SEED=" + std::to_string(test_seed()))
+
+TYPED_TEST(CudaKernel, EmbeddingGather) {
+  using T = TypeParam;
+  SEED_TRACE();
+  const int64_t vocab = 1001, dim = 333, n = 77;
+  const std::vector<float> table = random_values<T>(this->rng_, vocab * dim);
+  std::vector<int32_t> ids(n);
+  for (auto& id : ids) id = static_cast<int32_t>(this->rng_() % vocab);
+  ids[0] = 0;
+  ids[1] = vocab - 1;
+  std::vector<float> want(n * dim);
+  cpu::embedding_gather(table.data(), dim, ids.data(), n, want.data());
+
+  auto d_table = upload(to_elems<T>(table));
+  auto d_ids = upload(ids);
+  auto d_out = poisoned<float>(n * dim);
+  cuda::embedding_gather<T>(d_table.data(), dim, d_ids.data(), n, d_out.data(), nullptr);
+  EXPECT_EQ(relative_error(download(d_out, n * dim), want), 0.0);
+}
+
+TYPED_TEST(CudaKernel, RmsNorm) {
+  using T = TypeParam;
+  SEED_TRACE();
+  const int64_t rows = 37, dim = 1111;
+  const float eps = 1e-5f;
+  const std::vector<float> x = random_values<float>(this->rng_, rows * dim, -3, 3);
+  const std::vector<float> weight = random_values<float>(this->rng_, dim, 0.5, 1.5);
+  std::vector<float> want(rows * dim);
+  cpu::rmsnorm(x.data(), weight.data(), rows, dim, eps, want.data());
+
+  auto d_x = upload(x);
+  auto d_w = upload(weight);
+  auto d_out = poisoned<T>(rows * dim);
+  cuda::rmsnorm<T>(d_x.data(), d_w.data(), rows, dim, eps, d_out.data(), nullptr);
+  EXPECT_LT(relative_error(to_floats(download(d_out, rows * dim)), want), tolerance<T>());
+  EXPECT_EQ(relative_error(download(d_x, rows * dim), x), 0.0) << "rmsnorm changed its input";
+}
+
+TYPED_TEST(CudaKernel, AddRmsNormAllRowsAndSelectedRows) {
+  using T = TypeParam;
+  SEED_TRACE();
+  const int64_t rows = 23, dim = 4099;
+  const float eps = 1e-6f;
+  const std::vector<float> residual = random_values<float>(this->rng_, rows * dim, -2, 2);
+  const std::vector<float> delta = random_values<float>(this->rng_, rows * dim, -2, 2);
+  const std::vector<float> weight = random_values<float>(this->rng_, dim, 0.5, 1.5);
+  std::vector<float> want_residual = residual, want(rows * dim);
+  cpu::add_rmsnorm(want_residual.data(), delta.data(), weight.data(), rows, dim, eps, want.data());
+
+  auto d_res = upload(residual);
+  auto d_delta = upload(delta);
+  auto d_w = upload(weight);
+  auto d_out = poisoned<T>(rows * dim);
+  cuda::add_rmsnorm<T>(d_res.data(), d_delta.data(), d_w.data(), nullptr, rows, dim, eps,
+                       d_out.data(), nullptr);
+  EXPECT_LT(relative_error(to_floats(download(d_out, rows * dim)), want), tolerance<T>());
+  EXPECT_LT(relative_error(download(d_res, rows * dim), want_residual), 1e-6);
+
+  // Only the rows whose logits are wanted, in the plan's order.
+  const std::vector<int32_t> pick = {5, 0, 22, 17};
+  auto d_res2 = upload(residual);
+  auto d_pick = upload(pick);
+  auto d_out2 = poisoned<T>(pick.size() * dim);
+  cuda::add_rmsnorm<T>(d_res2.data(), d_delta.data(), d_w.data(), d_pick.data(),
+                       static_cast<int64_t>(pick.size()), dim, eps, d_out2.data(), nullptr);
+  std::vector<float> want_picked;
+  for (int32_t r : pick)
+    want_picked.insert(want_picked.end(), want.begin() + r * dim, want.begin() + (r + 1) * dim);
+  EXPECT_LT(relative_error(to_floats(download(d_out2, pick.size() * dim)), want_picked),
+            tolerance<T>());
+}
+
+TYPED_TEST(CudaKernel, SiluMulOnFusedGateUp) {
+  using T = TypeParam;
+  SEED_TRACE();
+  const int64_t rows = 13, cols = 1001, stride = 2 * cols + 5;
+  const std::vector<float> buf = random_values<float>(this->rng_, rows * stride, -6, 6);
+  std::vector<float> want(rows * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    cpu::silu_mul(buf.data() + r * stride, buf.data() + r * stride + cols, cols,
+                  want.data() + r * cols);
+
+  auto d_buf = upload(buf);
+  auto d_out = poisoned<T>(rows * cols);
+  cuda::silu_mul<T>(d_buf.data(), d_buf.data() + cols, stride, rows, cols, d_out.data(), nullptr);
+  EXPECT_LT(relative_error(to_floats(download(d_out, rows * cols)), want), tolerance<T>());
+}
+
+TYPED_TEST(CudaKernel, LinearWithAndWithoutBias) {
+  using T = TypeParam;
+  SEED_TRACE();
+  cublasHandle_t handle;
+  ASSERT_EQ(cublasCreate(&handle), CUBLAS_STATUS_SUCCESS);
+  const int64_t in = 257, out = 131;
+  for (int64_t rows : {1, 7, 65}) {
+    for (bool with_bias : {false, true}) {
+      SCOPED_TRACE("rows " + std::to_string(rows) + (with_bias ? " bias" : ""));
+      const std::vector<float> x = random_values<T>(this->rng_, rows * in);
+      const std::vector<float> w = random_values<T>(this->rng_, out * in);
+      const std::vector<float> bias = random_values<float>(this->rng_, out);
+      std::vector<float> want(rows * out);
+      cpu::linear(x.data(), rows, in, w.data(), out, with_bias ? bias.data() : nullptr,
+                  want.data());
+      auto d_x = upload(to_elems<T>(x));
+      auto d_w = upload(to_elems<T>(w));
+      auto d_bias = upload(bias);
+      auto d_y = poisoned<float>(rows * out);
+      cuda::linear<T>(handle, d_x.data(), rows, in, d_w.data(), out,
+                      with_bias ? d_bias.data() : nullptr, d_y.data(), nullptr);
+      // fp32 accumulation over exactly the same (rounded) inputs: only the summation order
+      // differs, so even half / bfloat16 inputs agree to fp32 precision.
+      EXPECT_LT(relative_error(download(d_y, rows * out), want), 1e-5);
+    }
+  }
+  cublasDestroy(handle);
+}
+
+TYPED_TEST(CudaKernel, RopeWritesRotatedKAndVIntoPagedCache) {
+  using T = TypeParam;
+  SEED_TRACE();
+  const int64_t n = 29;
+  const int heads = 6, kv_heads = 2, hd = 34, half = hd / 2;
+  const int64_t qw = heads * hd, kvw = kv_heads * hd, stride = qw + 2 * kvw + 3;
+  const int64_t cache_rows = 200;
+  std::vector<float> inv_freq(half);
+  for (int i = 0; i < half; ++i)
+    inv_freq[i] = static_cast<float>(1.0 / std::pow(10000.0, 2.0 * i / hd));
+  std::vector<int32_t> positions(n);
+  for (auto& p : positions) p = static_cast<int32_t>(this->rng_() % 5000);
+  std::vector<int64_t> all_rows(cache_rows);
+  std::iota(all_rows.begin(), all_rows.end(), 0);
+  std::shuffle(all_rows.begin(), all_rows.end(), this->rng_);
+  const std::vector<int64_t> slots(all_rows.begin(), all_rows.begin() + n);
+  // q and k are fp32 GEMM outputs; v is stored as T, so it is drawn rounded to T.
+  std::vector<float> fused = random_values<float>(this->rng_, n * stride, -2, 2);
+  std::vector<float> q(n * qw), k(n * kvw), v(n * kvw);
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t i = 0; i < qw; ++i) q[t * qw + i] = fused[t * stride + i];
+    for (int64_t i = 0; i < kvw; ++i) {
+      k[t * kvw + i] = fused[t * stride + qw + i];
+      fused[t * stride + qw + kvw + i] = to_f<T>(to_elem<T>(fused[t * stride + qw + kvw + i]));
+      v[t * kvw + i] = fused[t * stride + qw + kvw + i];
+    }
+  }
+  std::vector<float> cos(n * half), sin(n * half);
+  cpu::rope_cos_sin(inv_freq.data(), half, positions.data(), n, cos.data(), sin.data());
+  std::vector<float> want_k(cache_rows * kvw, NAN), want_v(cache_rows * kvw, NAN);
+  cpu::rope_write_kv_cache(q.data(), k.data(), v.data(), cos.data(), sin.data(), slots.data(), n,
+                           heads, kv_heads, hd, want_k.data(), want_v.data());
+
+  auto d_fused = upload(fused);
+  auto d_inv = upload(inv_freq);
+  auto d_pos = upload(positions);
+  auto d_slots = upload(slots);
+  auto d_k = poisoned<T>(cache_rows * kvw);
+  auto d_v = poisoned<T>(cache_rows * kvw);
+  cuda::rope_write_kv_cache<T>(d_fused.data(), d_fused.data() + qw, d_fused.data() + qw + kvw,
+                               stride, d_inv.data(), d_pos.data(), d_slots.data(), n, heads,
+                               kv_heads, hd, d_k.data(), d_v.data(), nullptr);
+  const std::vector<float> got_fused = download(d_fused, n * stride);
+  std::vector<float> got_q(n * qw);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < qw; ++i) got_q[t * qw + i] = got_fused[t * stride + i];
+  EXPECT_LT(relative_error(got_q, q), 1e-5) << "q is fp32 for every element type";
+
+  const std::vector<float> got_k = to_floats(download(d_k, cache_rows * kvw));
+  const std::vector<float> got_v = to_floats(download(d_v, cache_rows * kvw));
+  std::vector<float> gk, wk, gv, wv;
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < kvw; ++i) {
+      gk.push_back(got_k[slots[t] * kvw + i]);
+      wk.push_back(want_k[slots[t] * kvw + i]);
+      gv.push_back(got_v[slots[t] * kvw + i]);
+      wv.push_back(want_v[slots[t] * kvw + i]);
+    }
+  EXPECT_LT(relative_error(gk, wk), tolerance<T>());
+  EXPECT_EQ(relative_error(gv, wv), 0.0);
+  for (int64_t r = n; r < cache_rows; ++r)  // rows no token maps to stay poisoned
+    ASSERT_TRUE(std::isnan(got_k[all_rows[r] * kvw]) && std::isnan(got_v[all_rows[r] * kvw]))
+        << "cache row " << all_rows[r] << " was written";
+}
+
+// A paged cache filled with random T values and scrambled block tables for `chunks`
+// ((start_pos, n_tokens) per sequence); checks the CUDA attention against cpu::paged_attention.
+template <typename T>
+void check_attention(std::mt19937& rng, const std::vector<std::pair<int32_t, int32_t>>& chunks,
+                     int heads, int kv_heads, int hd, int block_size, bool decode_kernel) {
+  const int64_t qw = int64_t{heads} * hd, kvw = int64_t{kv_heads} * hd, q_stride = qw + 2 * kvw;
+  int32_t blocks_needed = 0;
+  int64_t tokens = 0;
+  for (auto [start, n] : chunks) {
+    blocks_needed += (start + n + block_size - 1) / block_size;
+    tokens += n;
+  }
+  const int32_t num_blocks = blocks_needed + 3;
+  const int64_t cache_rows = int64_t{num_blocks} * block_size;
+  const std::vector<float> k_cache = random_values<T>(rng, cache_rows * kvw, -2, 2);
+  const std::vector<float> v_cache = random_values<T>(rng, cache_rows * kvw, -2, 2);
+  const std::vector<float> q = random_values<float>(rng, tokens * q_stride, -2, 2);
+  std::vector<int32_t> perm(num_blocks);
+  std::iota(perm.begin(), perm.end(), 0);
+  std::shuffle(perm.begin(), perm.end(), rng);
+
+  std::vector<int32_t> flat_tables;
+  std::vector<cuda::AttentionSeqDesc> descs;
+  std::vector<cuda::PrefillTile> tiles;
+  std::vector<cpu::AttentionSeq> cpu_seqs;
+  std::vector<float> q_dense(tokens * qw);
+  int64_t first = 0;
+  int32_t next_block = 0, max_splits = 0;
+  for (auto [start, n] : chunks) {
+    const int32_t used = (start + n + block_size - 1) / block_size;
+    cuda::AttentionSeqDesc d;
+    d.first_token = first;
+    d.n_tokens = n;
+    d.start_pos = start;
+    d.block_table_offset = static_cast<int32_t>(flat_tables.size());
+    for (int32_t b = 0; b < used; ++b) flat_tables.push_back(perm[next_block++]);
+    cuda::append_prefill_tiles(static_cast<int32_t>(descs.size()), n, tiles);
+    descs.push_back(d);
+    max_splits = std::max(max_splits, cuda::decode_attention_splits(int64_t{start} + n));
+    first += n;
+  }
+  for (const auto& d : descs)
+    cpu_seqs.push_back(
+        {d.first_token, d.n_tokens, d.start_pos, flat_tables.data() + d.block_table_offset});
+  for (int64_t t = 0; t < tokens; ++t)
+    std::copy_n(q.begin() + t * q_stride, qw, q_dense.begin() + t * qw);
+  std::vector<float> want(tokens * qw);
+  cpu::paged_attention(q_dense.data(), k_cache.data(), v_cache.data(), cpu_seqs.data(),
+                       static_cast<int>(cpu_seqs.size()), heads, kv_heads, hd, block_size,
+                       want.data());
+
+  auto d_q = upload(q);
+  auto d_k = upload(to_elems<T>(k_cache));
+  auto d_v = upload(to_elems<T>(v_cache));
+  auto d_descs = upload(descs);
+  auto d_tables = upload(flat_tables);
+  auto d_tiles = upload(tiles);
+  auto d_out = poisoned<T>(tokens * qw);
+  if (decode_kernel) {
+    auto d_ws = poisoned<float>(cuda::decode_attention_workspace_floats(
+        static_cast<int>(descs.size()), heads, hd, max_splits));
+    cuda::decode_attention<T>(d_q.data(), q_stride, d_k.data(), d_v.data(), d_descs.data(),
+                              static_cast<int>(descs.size()), d_tables.data(), heads, kv_heads, hd,
+                              block_size, max_splits, d_ws.data(), d_out.data(), qw, nullptr);
+  } else {
+    cuda::prefill_attention<T>(d_q.data(), q_stride, d_k.data(), d_v.data(), d_descs.data(),
+                               d_tables.data(), d_tiles.data(), static_cast<int>(tiles.size()),
+                               heads, kv_heads, hd, block_size, d_out.data(), qw, nullptr);
+  }
+  EXPECT_LT(relative_error(to_floats(download(d_out, tokens * qw)), want), tolerance<T>());
+}
+
+TYPED_TEST(CudaKernel, DecodeAttentionAcrossSplitBoundaries) {
+  SEED_TRACE();
+  // Contexts of 1 key, just below / at / above a partition, and several partitions.
+  const int P = cuda::kDecodePartition;
+  check_attention<TypeParam>(this->rng_,
+                             {{0, 1}, {16, 1}, {P - 2, 1}, {P - 1, 1}, {P, 1}, {5 * P + 12, 1}}, 8,
+                             2, 80, 7, /*decode_kernel=*/true);
+}
+
+TYPED_TEST(CudaKernel, DecodeAttentionLlamaShape) {
+  SEED_TRACE();
+  check_attention<TypeParam>(this->rng_, {{700, 1}, {33, 1}, {3000, 1}}, 32, 32, 128, 64, true);
+}
+
+TYPED_TEST(CudaKernel, PrefillAttentionVariableLengthsCausalAndChunked) {
+  SEED_TRACE();
+  // Whole prompts, a chunk after cached context, one-token chunks, tile-edge lengths.
+  check_attention<TypeParam>(this->rng_,
+                             {{0, 40}, {13, 17}, {100, 33}, {0, 16}, {31, 1}, {0, 1}, {5, 75}}, 6,
+                             3, 80, 5, /*decode_kernel=*/false);
+}
+
+TYPED_TEST(CudaKernel, PrefillAttentionLlamaShapeMqa) {
+  SEED_TRACE();
+  check_attention<TypeParam>(this->rng_, {{0, 130}, {64, 64}}, 8, 1, 128, 16, false);
+}
+
+TEST(CudaArgmax, MatchesSamplerArgmaxWithTiesAndInfinities) {
+  TPBENCH_REQUIRE_GPU();
+  SEED_TRACE();
+  std::mt19937 rng(test_seed());
+  const int64_t rows = 9, vocab = 32003;
+  std::vector<float> logits = random_values<float>(rng, rows * vocab, -10, 10);
+  logits[1 * vocab + 100] = logits[1 * vocab + 31999] = 50.0f;  // tie: the lower id wins
+  logits[2 * vocab + vocab - 1] = 60.0f;                        // last element
+  for (int64_t i = 0; i < vocab; ++i) logits[3 * vocab + i] = -INFINITY;
+  logits[4 * vocab + 8] = INFINITY;
+  std::vector<int32_t> want(rows);
+  for (int64_t r = 0; r < rows; ++r)
+    want[r] = argmax_token(logits.data() + r * vocab, static_cast<int32_t>(vocab));
+  auto d_logits = upload(logits);
+  auto d_out = poisoned<int32_t>(rows);
+  cuda::argmax_rows(d_logits.data(), rows, vocab, d_out.data(), nullptr);
+  EXPECT_EQ(download(d_out, rows), want);
+  EXPECT_EQ(want[1], 100);
+  EXPECT_EQ(want[4], 8);
+}
+
+}  // namespace
+}  // namespace tpbench::test

@@ -1,0 +1,189 @@
+// CudaModelRunner end to end against the references: stories260K in fp32 reproduces the golden
+// greedy ids; fp32 logits match CpuModelRunner on the tiny test models; a random tiny bf16
+// model agrees with the CPU runner's top-1 token at >= 99% of positions. Skips without a GPU.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "common/error.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
+#include "engine/cpu/cpu_model_runner.hpp"
+#include "engine/cuda/cuda_model_runner.hpp"
+#include "tests/engine/scenario.hpp"
+#include "tests/engine/test_models.hpp"
+#include "tests/gpu/gpu_test_util.hpp"
+#if TPBENCH_HAVE_NCCL
+#include "engine/cuda/nccl_communicator.hpp"
+#endif
+
+namespace tpbench {
+namespace {
+
+class CudaRunner : public ::testing::Test {
+ protected:
+  void SetUp() override { TPBENCH_REQUIRE_GPU(); }
+  std::unique_ptr<CudaModelRunner> cuda_runner(const std::string& dir, const std::string& dtype) {
+    EngineOptions o;
+    o.model_dir = dir;
+    o.dtype = dtype;
+    o.max_prefill_tokens = 512;
+    o.max_batch_size = 16;
+    return std::make_unique<CudaModelRunner>(o, comm_);
+  }
+  std::unique_ptr<CpuModelRunner> cpu_runner(const std::string& dir) {
+    EngineOptions o;
+    o.model_dir = dir;
+    return std::make_unique<CpuModelRunner>(o, comm_);
+  }
+  SingleRankCommunicator comm_;
+};
+
+// [1] + golden ids fed in prefill chunks of `chunk` tokens (decode after the prompt), as many
+// sequences as prompt_lens in the same plans; every greedy token must equal the golden one.
+void expect_golden_greedy(ModelRunner& runner, const std::vector<int32_t>& prompt_lens,
+                          const std::vector<int32_t>& chunks, int block_size) {
+  const std::vector<int32_t> golden = test::stories260k_golden_ids();
+  ASSERT_EQ(golden.size(), 256u);
+  const int32_t total = 1 + static_cast<int32_t>(golden.size());
+  runner.allocate_kv(300, block_size);
+  test::BlockAllocator blocks(300, block_size);
+  std::vector<test::TestSequence> seqs(prompt_lens.size());
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    seqs[s].id = s;
+    seqs[s].tokens.push_back(1);
+    seqs[s].tokens.insert(seqs[s].tokens.end(), golden.begin(),
+                          golden.begin() + prompt_lens[s] - 1);
+  }
+  std::vector<float> logits;
+  const int vocab = runner.vocab_size();
+  for (;;) {
+    StepPlan plan;
+    std::vector<size_t> order;
+    for (size_t s = 0; s < seqs.size(); ++s) {
+      test::TestSequence& seq = seqs[s];
+      const int32_t fed = static_cast<int32_t>(seq.tokens.size());
+      if (fed == total) continue;
+      const int32_t n = std::min(chunks[s], fed - seq.cached);
+      plan.seqs.push_back(blocks.next_chunk(seq, n, seq.cached + n == fed));
+      order.push_back(s);
+    }
+    if (plan.seqs.empty()) break;
+    runner.forward(plan, logits);
+    size_t row = 0;
+    for (size_t i = 0; i < plan.seqs.size(); ++i) {
+      if (!plan.seqs[i].want_logits) continue;
+      test::TestSequence& seq = seqs[order[i]];
+      const int32_t next = test::argmax(logits.data() + row * vocab, vocab);
+      const size_t index = seq.tokens.size() - 1;
+      ASSERT_EQ(next, golden[index]) << "sequence " << order[i] << " at generated token " << index;
+      seq.tokens.push_back(next);
+      ++row;
+    }
+    ASSERT_EQ(row * vocab, logits.size());
+  }
+}
+
+TEST_F(CudaRunner, Stories260kFp32GreedyMatchesGolden) {
+  auto runner = cuda_runner(test::stories260k_dir(), "float32");
+  expect_golden_greedy(*runner, {1}, {1}, 16);
+}
+
+TEST_F(CudaRunner, Stories260kFp32BatchedChunkedMatchesGolden) {
+  auto runner = cuda_runner(test::stories260k_dir(), "float32");
+  expect_golden_greedy(*runner, {1, 40, 151, 7}, {1, 7, 64, 3}, 5);
+}
+
+TEST_F(CudaRunner, Fp32LogitsMatchCpuRunnerOnTinyModels) {
+  for (const auto& [name, args] : test::tiny_model_variants()) {
+    SCOPED_TRACE(name);
+    const std::string dir = test::tiny_model_dir(name, args);
+    auto gpu = cuda_runner(dir, "float32");
+    auto cpu = cpu_runner(dir);
+    const test::LogitsByPosition want = test::run_scenario(*cpu, true, 4);
+    const test::LogitsByPosition got = test::run_scenario(*gpu, true, 4);
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto& [key, logits] : want)
+      EXPECT_LT(test::relative_error(got.at(key), logits), 1e-4)
+          << "sequence " << key.first << " position " << key.second;
+  }
+}
+
+// Teacher-forced decode of `seqs` sequences of `len` random tokens, batched, block size 16:
+// the logits of every position.
+std::vector<std::vector<float>> decode_all_positions(ModelRunner& runner, int n_seqs, int len) {
+  const int block_size = 16;
+  const int32_t num_blocks = n_seqs * ((len + block_size - 1) / block_size) + 1;
+  runner.allocate_kv(num_blocks % 7 == 0 ? num_blocks + 1 : num_blocks, block_size);
+  test::BlockAllocator blocks(num_blocks % 7 == 0 ? num_blocks + 1 : num_blocks, block_size);
+  std::vector<test::TestSequence> seqs(n_seqs);
+  uint32_t state = 2024;
+  for (int s = 0; s < n_seqs; ++s) {
+    seqs[s].id = s;
+    for (int i = 0; i < len; ++i) {
+      state = state * 1664525u + 1013904223u;
+      seqs[s].tokens.push_back(static_cast<int32_t>((state >> 8) % runner.vocab_size()));
+    }
+  }
+  std::vector<std::vector<float>> out;
+  std::vector<float> logits;
+  const int vocab = runner.vocab_size();
+  for (int pos = 0; pos < len; ++pos) {
+    StepPlan plan;
+    for (auto& seq : seqs) plan.seqs.push_back(blocks.next_chunk(seq, 1, true));
+    runner.forward(plan, logits);
+    for (int s = 0; s < n_seqs; ++s)
+      out.emplace_back(logits.begin() + s * vocab, logits.begin() + (s + 1) * vocab);
+  }
+  return out;
+}
+
+TEST_F(CudaRunner, Bf16TinyModelTop1AgreesWithCpuRunner) {
+  const std::string dir = test::tiny_model_dir(
+      "tiny-llama-bf16-agreement",
+      "--layers 2 --dim 128 --heads 4 --kv-heads 2 --intermediate 256 --vocab 256 "
+      "--dtype BF16 --seed 11");
+  auto gpu = cuda_runner(dir, "bfloat16");
+  auto cpu = cpu_runner(dir);
+  const auto want = decode_all_positions(*cpu, 4, 150);
+  const auto got = decode_all_positions(*gpu, 4, 150);
+  ASSERT_EQ(got.size(), want.size());
+  size_t agree = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const int vocab = static_cast<int>(want[i].size());
+    agree += test::argmax(got[i].data(), vocab) == test::argmax(want[i].data(), vocab);
+  }
+  const double rate = static_cast<double>(agree) / want.size();
+  std::printf("bf16 top-1 agreement with the cpu runner: %zu / %zu = %.4f\n", agree, want.size(),
+              rate);
+  EXPECT_GE(rate, 0.99);
+}
+
+TEST_F(CudaRunner, BadDtypeAndTooSmallKvCacheAreInputErrors) {
+  EXPECT_THROW(cuda_runner(test::stories260k_dir(), "float64"), InputError);
+  auto runner = cuda_runner(test::stories260k_dir(), "float32");
+  EXPECT_THROW(runner->kv_budget_bytes(1e-12), InputError);
+  EXPECT_GT(runner->kv_budget_bytes(0.01), 0);
+}
+
+#if TPBENCH_HAVE_NCCL
+TEST_F(CudaRunner, NcclCommunicatorOfOneRank) {
+  cudaStream_t stream;
+  ASSERT_EQ(cudaStreamCreate(&stream), cudaSuccess);
+  {
+    NcclCommunicator nccl(comm_, stream);
+    EXPECT_EQ(nccl.size(), 1);
+    const std::vector<float> values = {1.5f, -2.0f, 3.25f};
+    auto d = test::upload(values);
+    auto gathered = test::poisoned<float>(values.size());
+    nccl.all_reduce_sum(d.data(), values.size());
+    nccl.all_gather(d.data(), gathered.data(), values.size());
+    nccl.barrier();
+    EXPECT_EQ(test::download(d, values.size()), values);
+    EXPECT_EQ(test::download(gathered, values.size()), values);
+  }
+  cudaStreamDestroy(stream);
+}
+#endif
+
+}  // namespace
+}  // namespace tpbench
