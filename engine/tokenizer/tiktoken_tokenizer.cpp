@@ -13,8 +13,6 @@
 
 namespace tpbench::tok {
 
-namespace {
-
 // The special tokens of Meta's llama3 tokenizer.py (llama-models), in id order.
 std::vector<std::string> llama3_special_tokens() {
   std::vector<std::string> names = {"<|begin_of_text|>",
@@ -35,6 +33,8 @@ std::vector<std::string> llama3_special_tokens() {
     names.push_back("<|reserved_special_token_" + std::to_string(2 + i) + "|>");
   return names;
 }
+
+namespace {
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "engine/tokenizer/tokenizer.hpp"
 
@@ -20,6 +22,8 @@ std::unique_ptr<Tokenizer> load_sentencepiece(
 // The engine a tokenizer from load_sentencepiece encodes with; nullopt for other tokenizers.
 std::optional<SentencePieceEngine> sentencepiece_engine(const Tokenizer& tok);
 std::unique_ptr<Tokenizer> load_tiktoken(const std::filesystem::path& model_file);
+// Llama 3's 256 special tokens (ids 128000..128255), as Meta's tokenizer.py names them.
+std::vector<std::string> llama3_special_tokens();
 // tokenizer_config.json beside it (when present) may set BOS/EOS and add_bos_token.
 std::unique_ptr<Tokenizer> load_hf_json(const std::filesystem::path& tokenizer_json);
 

@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include "engine/tokenizer/tokenizers_internal.hpp"
+
 namespace tpbench::testing {
 
 namespace {
@@ -124,20 +126,7 @@ void write_llama3_tokenizer_json(const std::filesystem::path& tiktoken_model,
     for (auto [l, r] : local)
       merges.push_back(json::array({gpt2_spelling(tokens[l]), gpt2_spelling(tokens[r])}));
   }
-  std::vector<std::string> specials = {"<|begin_of_text|>",
-                                       "<|end_of_text|>",
-                                       "<|reserved_special_token_0|>",
-                                       "<|reserved_special_token_1|>",
-                                       "<|finetune_right_pad_id|>",
-                                       "<|step_id|>",
-                                       "<|start_header_id|>",
-                                       "<|end_header_id|>",
-                                       "<|eom_id|>",
-                                       "<|eot_id|>",
-                                       "<|python_tag|>",
-                                       "<|image|>"};
-  for (int i = 2; specials.size() < 256; ++i)
-    specials.push_back("<|reserved_special_token_" + std::to_string(i) + "|>");
+  const std::vector<std::string> specials = tok::llama3_special_tokens();
   json added = json::array();
   const int base = static_cast<int>(tokens.size());
   for (int i = 0; i < 256; ++i) added.push_back(added_token(base + i, specials[i]));
