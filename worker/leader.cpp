@@ -101,7 +101,9 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
       continue;
     }
 
+    if (config.step_watch) config.step_watch->enter();
     StepResult step = engine.step();
+    if (config.step_watch) config.step_watch->leave();
     const int64_t now = clock.now();
     for (const auto& t : step.tokens) {
       auto it = in_flight.find(t.request_id);

@@ -1,13 +1,14 @@
 #pragma once
-// The TP leader's closed loop (docs/ARCHITECTURE.md "Request semantics"): `slots` request slots; each slot
-// takes the next request when its previous one ends; the engine is stepped until every request
-// has finished or failed; timing records stream to the coordinator in batches.
+// The TP leader's closed loop (docs/ARCHITECTURE.md "Request semantics"): `slots` request slots;
+// each slot takes the next request when its previous one ends; the engine is stepped until every
+// request has finished or failed; timing records stream to the coordinator in batches.
 #include <cstdint>
 #include <optional>
 
 #include "common/clock.hpp"
 #include "common/wire/messages.hpp"
 #include "engine/engine.hpp"
+#include "worker/step_watch.hpp"
 
 namespace tpbench {
 
@@ -33,6 +34,7 @@ struct LeaderConfig {
   SamplingParams sampling;  // seed: the run's; each request's stream is seed + id
   size_t batch_records = 64;
   int64_t batch_interval_ns = 50'000'000;
+  StepWatch* step_watch = nullptr;  // told when each engine step begins and ends
 };
 
 struct LeaderResult {

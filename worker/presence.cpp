@@ -9,8 +9,12 @@ namespace tpbench {
 
 PresenceThread::PresenceThread(zmq::context_t& context, const wire::Endpoints& endpoints,
                                const wire::CurveKeys& keys, wire::HelloMsg hello,
-                               uint32_t protocol_version, double interval_s)
-    : hello_(std::move(hello)), version_(protocol_version), interval_s_(interval_s) {
+                               uint32_t protocol_version, double interval_s,
+                               const StepWatch* step_watch)
+    : hello_(std::move(hello)),
+      version_(protocol_version),
+      interval_s_(interval_s),
+      step_watch_(step_watch) {
   thread_ = std::thread([this, &context, endpoints, keys] { run(context, endpoints, keys); });
 }
 
@@ -42,8 +46,8 @@ void PresenceThread::run(zmq::context_t& context, wire::Endpoints endpoints, wir
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
       if (cv_.wait_for(lock, interval, [this] { return stop_; })) break;
-      wire::send_message(socket, wire::MsgKind::kHeartbeat, hello_.rank,
-                         wire::HeartbeatMsg{steady_now_ns()}, version_);
+      wire::HeartbeatMsg beat{steady_now_ns(), step_watch_ ? step_watch_->in_step_ns() : 0};
+      wire::send_message(socket, wire::MsgKind::kHeartbeat, hello_.rank, beat, version_);
     }
     wire::send_message(socket, wire::MsgKind::kBye, hello_.rank, wire::ByeMsg{exit_code_},
                        version_);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/wire/transport.hpp"
+#include "worker/step_watch.hpp"
 
 namespace tpbench {
 
@@ -14,7 +15,7 @@ class PresenceThread {
  public:
   PresenceThread(zmq::context_t& context, const wire::Endpoints& endpoints,
                  const wire::CurveKeys& keys, wire::HelloMsg hello, uint32_t protocol_version,
-                 double interval_s);
+                 double interval_s, const StepWatch* step_watch = nullptr);
   ~PresenceThread();  // stop(0) if not stopped
   PresenceThread(const PresenceThread&) = delete;
   PresenceThread& operator=(const PresenceThread&) = delete;
@@ -28,6 +29,7 @@ class PresenceThread {
   wire::HelloMsg hello_;
   uint32_t version_;
   double interval_s_;
+  const StepWatch* step_watch_;  // leaders only
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -57,7 +57,8 @@ WorkerStatus RankWorker::prepare() {
   hello.pid = static_cast<int32_t>(::getpid());
   WorkerStatus status;
   try {
-    presence_ = std::make_unique<PresenceThread>(context_, endpoints_, keys_, hello, version_, 1.0);
+    presence_ = std::make_unique<PresenceThread>(context_, endpoints_, keys_, hello, version_, 1.0,
+                                                 is_leader() ? &step_watch_ : nullptr);
     if (is_leader())
       link_ = std::make_unique<CoordinatorLink>(context_, endpoints_, keys_, setup_.rank, version_);
   } catch (const std::exception& e) {
@@ -102,6 +103,7 @@ WorkerStatus RankWorker::prepare() {
 
 WorkerStatus RankWorker::run(const RunClock& clock) {
   arm_fault_hooks(setup_.rank);
+  if (is_leader()) engine_ = apply_stall_hook(setup_.rank, std::move(engine_));
   const int replica = setup_.topology.replica_of(setup_.rank);
   if (!is_leader()) {
     try {
@@ -123,6 +125,7 @@ WorkerStatus RankWorker::run(const RunClock& clock) {
     config.sampling.top_p = static_cast<float>(setup_.options.top_p);
     config.sampling.temperature = static_cast<float>(setup_.options.temperature);
     config.sampling.seed = static_cast<uint64_t>(setup_.options.seed);
+    config.step_watch = &step_watch_;
     LeaderResult result =
         run_leader_loop(*engine_, config, std::move(go_), *link_, link_.get(), clock);
     engine_->shutdown();

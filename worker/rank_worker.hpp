@@ -12,6 +12,7 @@
 #include "common/wire/topology.hpp"
 #include "common/wire/transport.hpp"
 #include "engine/engine.hpp"
+#include "worker/step_watch.hpp"
 
 namespace tpbench {
 
@@ -57,6 +58,7 @@ class RankWorker {
   wire::CurveKeys keys_;
   uint32_t version_;
   zmq::context_t context_;
+  StepWatch step_watch_;  // outlives presence_, which reads it
   std::unique_ptr<PresenceThread> presence_;
   std::unique_ptr<CoordinatorLink> link_;
   std::unique_ptr<Communicator> comm_;

@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/wire/protocol.hpp"
 
@@ -30,7 +31,38 @@ void arm(const char* rank_var, const char* after_var, int rank, int signal, cons
   }).detach();
 }
 
+class StallingEngine final : public Engine {
+ public:
+  StallingEngine(std::unique_ptr<Engine> inner, SteadyClock::time_point stall_at)
+      : inner_(std::move(inner)), stall_at_(stall_at) {}
+  void add(EngineRequest request) override { inner_->add(std::move(request)); }
+  StepResult step() override {
+    if (SteadyClock::now() >= stall_at_) {
+      log_warn("test hook: this leader's engine step stalls from now on");
+      while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    return inner_->step();
+  }
+  size_t pending() const override { return inner_->pending(); }
+  void run_follower() override { inner_->run_follower(); }
+  void shutdown() override { inner_->shutdown(); }
+  EngineStats stats() const override { return inner_->stats(); }
+  std::string describe() const override { return inner_->describe(); }
+
+ private:
+  std::unique_ptr<Engine> inner_;
+  SteadyClock::time_point stall_at_;
+};
+
 }  // namespace
+
+std::unique_ptr<Engine> apply_stall_hook(int rank, std::unique_ptr<Engine> engine) {
+  long target = -1, after_ms = 0;
+  if (!env_int("TPBENCH_TEST_STALL_STEP_RANK", &target) || target != rank) return engine;
+  env_int("TPBENCH_TEST_STALL_STEP_AFTER_MS", &after_ms);
+  return std::make_unique<StallingEngine>(std::move(engine),
+                                          SteadyClock::now() + std::chrono::milliseconds(after_ms));
+}
 
 uint32_t protocol_version_for_rank(int rank) {
   long version = 0, only_rank = -1;

@@ -23,8 +23,9 @@ struct HelloMsg {
 };
 
 struct HeartbeatMsg {
-  int64_t sent_ns = 0;  // sender's steady clock (ns since t0 once the run started)
-  MSGPACK_DEFINE_MAP(sent_ns);
+  int64_t sent_ns = 0;     // sender's steady clock (ns since t0 once the run started)
+  int64_t in_step_ns = 0;  // a leader inside an engine step: how long that step has run
+  MSGPACK_DEFINE_MAP(sent_ns, in_step_ns);
 };
 
 struct ByeMsg {

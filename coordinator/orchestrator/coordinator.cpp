@@ -246,8 +246,17 @@ void Coordinator::handle_control(wire::Received& msg) {
       check_start();
       break;
     }
-    case wire::MsgKind::kHeartbeat:
+    case wire::MsgKind::kHeartbeat: {
+      auto beat = wire::decode_payload<wire::HeartbeatMsg>(data, size);
+      const auto timeout_ns = static_cast<int64_t>(config_.options.heartbeat_timeout_s * 1e9);
+      if (leader && phase_ == Phase::kRunning && beat.in_step_ns > timeout_ns)
+        fault(describe_rank(rank) + " is stuck in one engine step: " +
+                  seconds(static_cast<double>(beat.in_step_ns) / 1e9) +
+                  " without finishing it (--heartbeat-timeout " +
+                  seconds(config_.options.heartbeat_timeout_s) + ")",
+              false);
       break;
+    }
     case wire::MsgKind::kBye: {
       auto bye = wire::decode_payload<wire::ByeMsg>(data, size);
       rs.bye = true;
