@@ -98,13 +98,15 @@ void add_tpbench_options(CLI::App& app, RunOptions& o, Bindings& b) {
   app.add_option("--kv-cache-bytes", o.kv_cache_bytes,
                  "KV-cache bytes per rank; overrides --cache-max-entry-count (0 = unset)");
   app.add_option("--heartbeat-timeout", o.heartbeat_timeout_s,
-                 "Seconds without a heartbeat before a replica counts as lost");
+                 "Seconds a rank may go without a heartbeat, or a leader stay in one engine step, "
+                 "before the run ends as incomplete");
   app.add_option("--timeout", o.timeout_s, "Stop the run after this many seconds (0 = no limit)");
   app.add_flag("--dry-run", o.dry_run, "Sample and tokenize, print the workload, exit");
   app.add_flag("--coordinator-only-rank", o.coordinator_only_rank,
                "Rank 0 only coordinates; engines run on ranks 1..W-1");
   app.add_option("--coordinator-addr", o.coordinator_addr,
-                 "Host name or address the coordinator binds (default: this host's name)");
+                 "IP, interface or host name the coordinator binds (default: loopback on one host, "
+                 "else all interfaces)");
   app.add_option("--sim-step-ms", o.sim_step_ms,
                  "sim backend: fixed step time in ms (< 0: base + per-token model)")
       ->default_str("-1");
