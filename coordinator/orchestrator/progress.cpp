@@ -3,7 +3,7 @@
 namespace tpbench {
 
 ProgressPrinter::ProgressPrinter(std::FILE* out, bool is_terminal)
-    : out_(out), interval_ns_(is_terminal ? 1'000'000'000 : 10'000'000'000) {}
+    : out_(out), interval_ns_(is_terminal ? 1'000'000'000 : 5'000'000'000) {}
 
 void ProgressPrinter::update(int64_t now_ns, uint64_t done, uint64_t total, int64_t output_tokens) {
   if (now_ns - last_ns_ < interval_ns_) return;

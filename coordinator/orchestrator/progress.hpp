@@ -1,6 +1,7 @@
 #pragma once
 // The progress line on stderr: done/total, elapsed, output tok/s over the last interval, ETA.
-// Once a second on a terminal, every 10 s otherwise (logs stay short).
+// Once a second on a terminal, every 5 s otherwise (under mpirun stderr is a pipe; Slurm logs
+// stay short).
 #include <cstdint>
 #include <cstdio>
 
