@@ -77,11 +77,7 @@ CudaModelRunner::~CudaModelRunner() {
 }
 
 KvLayout CudaModelRunner::kv_layout(int block_size) const {
-  KvLayout layout;
-  layout.bytes_per_block = int64_t{config_.num_layers} * 2 * block_size * shard_.kv_heads *
-                           config_.head_dim * static_cast<int64_t>(dtype_bytes(dtype_));
-  layout.max_context = config_.max_position_embeddings;
-  return layout;
+  return kv_layout_for(config_, shard_, block_size, static_cast<int>(dtype_bytes(dtype_)));
 }
 
 int64_t CudaModelRunner::kv_budget_bytes(double fraction) const {

@@ -36,4 +36,13 @@ TpShard make_tp_shard(const ModelConfig& c, int rank, int size, const std::strin
   return s;
 }
 
+KvLayout kv_layout_for(const ModelConfig& config, const TpShard& shard, int block_size,
+                       int element_bytes) {
+  KvLayout layout;
+  layout.bytes_per_block = int64_t{config.num_layers} * 2 * block_size * shard.kv_heads *
+                           config.head_dim * element_bytes;
+  layout.max_context = config.max_position_embeddings;
+  return layout;
+}
+
 }  // namespace tpbench

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/model/model_config.hpp"
+#include "engine/model_runner.hpp"
 
 namespace tpbench {
 
@@ -30,5 +31,9 @@ struct TpShard {
 // Throws InputError naming `config_path` and the field when the model does not split over tp.
 TpShard make_tp_shard(const ModelConfig& config, int rank, int size,
                       const std::string& config_path);
+
+// One rank's paged KV cache: K and V of its kv heads, every layer, block_size tokens a block.
+KvLayout kv_layout_for(const ModelConfig& config, const TpShard& shard, int block_size,
+                       int element_bytes);
 
 }  // namespace tpbench
