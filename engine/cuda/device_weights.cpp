@@ -9,20 +9,6 @@
 namespace tpbench {
 
 template <typename T>
-T host_to_element(float v) {
-  if constexpr (std::is_same_v<T, float>) return v;
-  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(v);
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(v);
-}
-
-template <typename T>
-float host_element_to_float(T v) {
-  if constexpr (std::is_same_v<T, float>) return v;
-  if constexpr (std::is_same_v<T, __half>) return __half2float(v);
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(v);
-}
-
-template <typename T>
 template <typename E>
 E* DeviceWeights<T>::upload(std::initializer_list<const std::vector<float>*> parts) {
   size_t n = 0;
@@ -78,12 +64,8 @@ DeviceWeights<T>::~DeviceWeights() {
   for (void* p : allocations_) (void)cudaFree(p);
 }
 
-#define TPBENCH_INSTANTIATE(T)          \
-  template class DeviceWeights<T>;      \
-  template T host_to_element<T>(float); \
-  template float host_element_to_float<T>(T);
-TPBENCH_INSTANTIATE(float)
-TPBENCH_INSTANTIATE(__half)
-TPBENCH_INSTANTIATE(__nv_bfloat16)
+template class DeviceWeights<float>;
+template class DeviceWeights<__half>;
+template class DeviceWeights<__nv_bfloat16>;
 
 }  // namespace tpbench

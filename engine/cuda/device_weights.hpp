@@ -12,6 +12,8 @@
 #include "engine/model/model_weights.hpp"
 #include "engine/model/tp_shard.hpp"
 
+#include "kernels/cuda/element_host.hpp"
+
 namespace tpbench {
 
 template <typename T>
@@ -46,11 +48,5 @@ class DeviceWeights {
   E* upload(std::initializer_list<const std::vector<float>*> parts);
   std::vector<void*> allocations_;
 };
-
-// fp32 -> T with round-to-nearest-even on the host (what the GPU holds for a weight).
-template <typename T>
-T host_to_element(float v);
-template <typename T>
-float host_element_to_float(T v);
 
 }  // namespace tpbench

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/cuda/device_memory.hpp"
+#include "kernels/cuda/element_host.hpp"
 
 namespace tpbench::test {
 
@@ -29,20 +30,6 @@ std::string gpu_unavailable_reason();
 // Seed of this process's random inputs: TPBENCH_TEST_SEED, else fresh from random_device
 // (printed by SeedTrace so a failure can be replayed).
 uint32_t test_seed();
-
-template <typename T>
-T to_elem(float v) {
-  if constexpr (std::is_same_v<T, float>) return v;
-  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(v);
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(v);
-}
-
-template <typename T>
-float to_f(T v) {
-  if constexpr (std::is_same_v<T, float>) return v;
-  if constexpr (std::is_same_v<T, __half>) return __half2float(v);
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(v);
-}
 
 // Relative error the tests accept for outputs stored in T.
 template <typename T>
@@ -63,21 +50,21 @@ template <typename T>
 std::vector<float> random_values(std::mt19937& rng, size_t n, float lo = -1.0f, float hi = 1.0f) {
   std::uniform_real_distribution<float> dist(lo, hi);
   std::vector<float> v(n);
-  for (float& x : v) x = to_f<T>(to_elem<T>(dist(rng)));
+  for (float& x : v) x = host_element_to_float<T>(host_to_element<T>(dist(rng)));
   return v;
 }
 
 template <typename T>
 std::vector<T> to_elems(const std::vector<float>& v) {
   std::vector<T> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = to_elem<T>(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) out[i] = host_to_element<T>(v[i]);
   return out;
 }
 
 template <typename T>
 std::vector<float> to_floats(const std::vector<T>& v) {
   std::vector<float> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = to_f<T>(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) out[i] = host_element_to_float<T>(v[i]);
   return out;
 }
 

@@ -189,7 +189,8 @@ TYPED_TEST(CudaKernel, RopeWritesRotatedKAndVIntoPagedCache) {
     for (int64_t i = 0; i < qw; ++i) q[t * qw + i] = fused[t * stride + i];
     for (int64_t i = 0; i < kvw; ++i) {
       k[t * kvw + i] = fused[t * stride + qw + i];
-      fused[t * stride + qw + kvw + i] = to_f<T>(to_elem<T>(fused[t * stride + qw + kvw + i]));
+      fused[t * stride + qw + kvw + i] =
+          host_element_to_float<T>(host_to_element<T>(fused[t * stride + qw + kvw + i]));
       v[t * kvw + i] = fused[t * stride + qw + kvw + i];
     }
   }
