@@ -44,6 +44,7 @@ struct RunOptions {
   int max_batch_size = 0;         // 0 = concurrency share of the replica
   int max_prefill_tokens = 8192;
   int64_t kv_cache_bytes = 0;     // 0 = from --cache-max-entry-count
+  bool cuda_graphs = true;        // cuda: decode steps replay CUDA graphs
   double heartbeat_timeout_s = 30;
   double timeout_s = 0;           // 0 = no limit
   bool dry_run = false;

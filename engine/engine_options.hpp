@@ -16,6 +16,7 @@ struct EngineOptions {
   double cache_max_entry_count = 0.8;
   int64_t kv_cache_bytes = 0;  // > 0 overrides cache_max_entry_count
   int local_rank = 0;          // which GPU (cuda)
+  bool cuda_graphs = true;     // cuda: replay decode steps from CUDA graphs
   // sim backend
   double sim_step_ms = -1;
   double sim_base_ms = 5.0;

@@ -3,6 +3,7 @@
 // backend's forward pass. The leader's scheduler builds a StepPlan, broadcasts it to its TP
 // followers, and every rank of the replica runs the same plan on its shard of the weights.
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,18 @@ struct KvLayout {
   int32_t max_context = 0;      // model's max_position_embeddings
 };
 
+// One row for a runner that samples on its device: the sequence's sampling parameters and
+// which draw of its random stream this token is (sample_token in engine/scheduler/sampler.hpp
+// is the reference: the same parameters and draw give the same distribution and token).
+struct SamplingRow {
+  bool greedy = true;  // is_greedy(params): the argmax
+  int32_t top_k = 1;
+  float top_p = 1.0f;
+  float temperature = 1.0f;
+  uint64_t stream_key = 0;
+  uint64_t draw_index = 0;
+};
+
 class ModelRunner {
  public:
   virtual ~ModelRunner() = default;
@@ -43,6 +56,19 @@ class ModelRunner {
   // full-vocabulary fp32 logits of its last token (only needed on the TP leader).
   virtual void forward(const StepPlan& plan, std::vector<float>& logits) = 0;
   virtual std::string describe() const = 0;
+
+  // Runners that sample where the logits are (samples_on_device() true) also implement
+  // forward_sampled: it runs the plan like forward() and writes to tokens[i] the token drawn
+  // with rows[i] for the i-th seq with want_logits (plan order), so only token ids come back.
+  // The engine calls it on the TP leader; followers keep calling forward().
+  virtual bool samples_on_device() const { return false; }
+  virtual void forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+                               std::vector<int32_t>& tokens);
 };
+
+inline void ModelRunner::forward_sampled(const StepPlan&, const std::vector<SamplingRow>&,
+                                         std::vector<int32_t>&) {
+  throw std::logic_error(describe() + ": forward_sampled of a runner that samples on the host");
+}
 
 }  // namespace tpbench

@@ -3,7 +3,8 @@
 # the Llama 2 tokenizer), --dummy-weights, bf16, 1000 requests sampled with seed 0 from
 # sharegpt-perf-1440.json, concurrency 256. Prints output tok/s, req/s, RPM, TTFT / TPOT
 # percentiles and the ratio to the idealised floor (7,850 output tok/s, docs/DESIGN.md), then
-# the decode-step time at batch 1, 64 and 256 (bench_cuda_runner).
+# the decode-step time at batch 1, 64 and 256 with CUDA graphs, and at 1 and 64 without
+# (bench_cuda_runner).
 # usage: scripts/bench_engine.sh
 # env: BUILD_DIR (build), PROFILE_THROUGHPUT / BENCH_CUDA_RUNNER (binaries; default under
 #      BUILD_DIR), DATA_DIR (../shared/data: sharegpt-perf-1440.json, llama2-tokenizer.model),
@@ -56,5 +57,8 @@ PY
 fi
 
 if [ "${SKIP_STEPS:-0}" != 1 ]; then
-  "$BENCH_CUDA_RUNNER" "$MODEL" bfloat16 1 "$STEP_CONTEXT" 32 1 64 256 2>&1 | tee "$OUT_DIR/decode_steps.txt"
+  # With CUDA graphs (as the engine runs), then without, side by side in this run.
+  { "$BENCH_CUDA_RUNNER" "$MODEL" bfloat16 1 "$STEP_CONTEXT" 32 1 1 64 256
+    "$BENCH_CUDA_RUNNER" "$MODEL" bfloat16 1 "$STEP_CONTEXT" 32 0 1 64; } 2>&1 |
+    tee "$OUT_DIR/decode_steps.txt"
 fi

@@ -21,10 +21,10 @@ if [ "${1:-}" = "--pack" ]; then
       -DCMAKE_CUDA_ARCHITECTURES=90
   fi
   cmake --build "$BUILD_DIR" -j "$(nproc)" --target profile_throughput test_cuda_kernels \
-    test_cuda_host test_cuda_runner bench_cuda_runner
+    test_cuda_host test_cuda_sampling test_cuda_runner test_cuda_engine bench_cuda_runner
   rm -rf "$KIT"
   bash ../shared/device/pack.sh "$KIT" "$BUILD_DIR/profile_throughput" \
-    "$BUILD_DIR"/tests/gpu/{test_cuda_kernels,test_cuda_host,test_cuda_runner,bench_cuda_runner}
+    "$BUILD_DIR"/tests/gpu/{test_cuda_kernels,test_cuda_host,test_cuda_sampling,test_cuda_runner,test_cuda_engine,bench_cuda_runner}
   mkdir -p "$KIT/data"
   cp "$DATA_DIR/sharegpt-perf-1440.json" "$DATA_DIR/llama2-tokenizer.model" "$KIT/data/"
   # Where the test binaries look for the repository and their build dir (baked in at build).
@@ -57,11 +57,23 @@ run_test() {  # name timeout_s
   failed=$(grep -c '^\[  FAILED  \].*(' "$LOG/$name.log")
   skipped=$(grep -c '^\[  SKIPPED \].*(' "$LOG/$name.log")
   status[$name]="rc $rc, $passed passed, $failed failed, $skipped skipped, $((SECONDS - start)) s"
-  grep -E '^\[  FAILED  \]|agreement' "$LOG/$name.log" | head -20
+  grep -E '^\[  FAILED  \]|agreement|equal to the cpu' "$LOG/$name.log" | head -20
 }
 run_test test_cuda_host 60
 run_test test_cuda_kernels 90
+run_test test_cuda_sampling 60
 run_test test_cuda_runner 120
+run_test test_cuda_engine 120
+
+# Two ranks on the one GPU as two replicas (TP 1 each) through the whole tool: stories260K fp32
+# greedy on the GPU must give the golden ids.
+start=$SECONDS
+timeout 180 python3 tests/e2e/run_e2e_case.py golden --exe "$BIN/profile_throughput" --source . \
+  "--mpiexec=mpirun;--allow-run-as-root;--oversubscribe" --np 2 --tp 1 --backend cuda -- \
+  --dtype float32 --kv-cache-bytes 67108864 >"$LOG/e2e_two_replicas.log" 2>&1
+e2e_rc=$?
+e2e_s=$((SECONDS - start))
+tail -3 "$LOG/e2e_two_replicas.log"
 
 start=$SECONDS
 PROFILE_THROUGHPUT=$BIN/profile_throughput BENCH_CUDA_RUNNER=$BIN/bench_cuda_runner \
@@ -72,9 +84,10 @@ bench_s=$((SECONDS - start))
 
 echo
 echo "================ device check ($(head -1 "$LOG/gpu.txt" | cut -d, -f1)) ================"
-for name in test_cuda_host test_cuda_kernels test_cuda_runner; do
+for name in test_cuda_host test_cuda_kernels test_cuda_sampling test_cuda_runner test_cuda_engine; do
   printf '%-20s %s\n' "$name" "${status[$name]}"
 done
+printf '%-20s rc %s, %s s\n' "e2e two replicas" "$e2e_rc" "$e2e_s"
 printf '%-20s rc %s, %s s\n' "bench_engine.sh" "$bench_rc" "$bench_s"
 [ -f "$LOG/bench/summary.txt" ] && sed 's/^/  /' "$LOG/bench/summary.txt"
 [ -f "$LOG/bench/decode_steps.txt" ] && grep '^decode_step' "$LOG/bench/decode_steps.txt" | sed 's/^/  /'

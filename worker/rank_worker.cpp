@@ -26,6 +26,7 @@ EngineOptions engine_options_for(const RunOptions& o, const std::string& backend
   e.cache_max_entry_count = o.cache_max_entry_count;
   e.kv_cache_bytes = o.kv_cache_bytes;
   e.local_rank = local_rank;
+  e.cuda_graphs = o.cuda_graphs;
   e.sim_step_ms = o.sim_step_ms;
   e.sim_base_ms = o.sim_base_ms;
   e.sim_per_token_us = o.sim_per_token_us;

@@ -5,8 +5,10 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "common/clock.hpp"
+#include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/wire/protocol.hpp"
 
@@ -31,13 +33,18 @@ void arm(const char* rank_var, const char* after_var, int rank, int signal, cons
   }).detach();
 }
 
-class StallingEngine final : public Engine {
+class FaultyStepEngine final : public Engine {
  public:
-  StallingEngine(std::unique_ptr<Engine> inner, SteadyClock::time_point stall_at)
-      : inner_(std::move(inner)), stall_at_(stall_at) {}
+  enum class Fault { kStall, kFail };
+  FaultyStepEngine(std::unique_ptr<Engine> inner, Fault fault, SteadyClock::time_point at)
+      : inner_(std::move(inner)), fault_(fault), at_(at) {}
   void add(EngineRequest request) override { inner_->add(std::move(request)); }
   StepResult step() override {
-    if (SteadyClock::now() >= stall_at_) {
+    if (SteadyClock::now() >= at_) {
+      if (fault_ == Fault::kFail)
+        throw InternalError(
+            "engine/cuda/cuda_forward.cpp:0: cudaMalloc: cudaErrorMemoryAllocation: out of memory "
+            "(test hook)");
       log_warn("test hook: this leader's engine step stalls from now on");
       while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
     }
@@ -51,17 +58,26 @@ class StallingEngine final : public Engine {
 
  private:
   std::unique_ptr<Engine> inner_;
-  SteadyClock::time_point stall_at_;
+  Fault fault_;
+  SteadyClock::time_point at_;
 };
 
 }  // namespace
 
 std::unique_ptr<Engine> apply_stall_hook(int rank, std::unique_ptr<Engine> engine) {
-  long target = -1, after_ms = 0;
-  if (!env_int("TPBENCH_TEST_STALL_STEP_RANK", &target) || target != rank) return engine;
-  env_int("TPBENCH_TEST_STALL_STEP_AFTER_MS", &after_ms);
-  return std::make_unique<StallingEngine>(std::move(engine),
-                                          SteadyClock::now() + std::chrono::milliseconds(after_ms));
+  using Fault = FaultyStepEngine::Fault;
+  for (const auto& [rank_var, after_var, fault] :
+       {std::tuple{"TPBENCH_TEST_STALL_STEP_RANK", "TPBENCH_TEST_STALL_STEP_AFTER_MS",
+                   Fault::kStall},
+        std::tuple{"TPBENCH_TEST_FAIL_STEP_RANK", "TPBENCH_TEST_FAIL_STEP_AFTER_MS",
+                   Fault::kFail}}) {
+    long target = -1, after_ms = 0;
+    if (!env_int(rank_var, &target) || target != rank) continue;
+    env_int(after_var, &after_ms);
+    return std::make_unique<FaultyStepEngine>(
+        std::move(engine), fault, SteadyClock::now() + std::chrono::milliseconds(after_ms));
+  }
+  return engine;
 }
 
 uint32_t protocol_version_for_rank(int rank) {

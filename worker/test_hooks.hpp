@@ -4,6 +4,9 @@
 //   TPBENCH_TEST_HANG_RANK=r   TPBENCH_TEST_HANG_AFTER_MS=ms    rank r stops itself (SIGSTOP)
 //   TPBENCH_TEST_STALL_STEP_RANK=r TPBENCH_TEST_STALL_STEP_AFTER_MS=ms
 //                                  leader r's engine step never returns (heartbeats go on)
+//   TPBENCH_TEST_FAIL_STEP_RANK=r TPBENCH_TEST_FAIL_STEP_AFTER_MS=ms
+//                                  leader r's engine step throws what a CUDA out-of-memory
+//                                  inside a step throws (an InternalError from CUDA_CHECK)
 //   TPBENCH_TEST_PROTOCOL_VERSION=v [TPBENCH_TEST_PROTOCOL_VERSION_RANK=r]
 //                                  rank r (default: every worker rank) claims protocol version v
 #include <cstdint>
@@ -18,8 +21,8 @@ uint32_t protocol_version_for_rank(int rank);
 // Call at the start of the run (after t0); arms the crash / hang hooks meant for this rank.
 void arm_fault_hooks(int rank);
 
-// The engine itself, or (for the stall hook's rank) one whose step() stops returning once the
-// hook's time has passed.
+// The engine itself, or (for the stall / fail hooks' rank) one whose step() stops returning, or
+// throws, once the hook's time has passed.
 std::unique_ptr<Engine> apply_stall_hook(int rank, std::unique_ptr<Engine> engine);
 
 }  // namespace tpbench

@@ -95,6 +95,8 @@ void add_tpbench_options(CLI::App& app, RunOptions& o, Bindings& b) {
   app.add_option("--max-batch-size", o.max_batch_size,
                  "Sequences per engine step per replica (0 = the replica's concurrency share)");
   app.add_option("--max-prefill-tokens", o.max_prefill_tokens, "Prompt tokens per engine step");
+  app.add_flag("--cuda-graphs,!--no-cuda-graphs", o.cuda_graphs,
+               "cuda backend: replay decode steps from CUDA graphs (default on)");
   app.add_option("--kv-cache-bytes", o.kv_cache_bytes,
                  "KV-cache bytes per rank; overrides --cache-max-entry-count (0 = unset)");
   app.add_option("--heartbeat-timeout", o.heartbeat_timeout_s,

@@ -35,6 +35,7 @@ nlohmann::ordered_json options_to_json(const RunOptions& o) {
   j["max_batch_size"] = o.max_batch_size;
   j["max_prefill_tokens"] = o.max_prefill_tokens;
   j["kv_cache_bytes"] = o.kv_cache_bytes;
+  j["cuda_graphs"] = o.cuda_graphs;
   j["heartbeat_timeout"] = o.heartbeat_timeout_s;
   j["timeout"] = o.timeout_s;
   j["dry_run"] = o.dry_run;

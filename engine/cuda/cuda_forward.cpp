@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "engine/cuda/decode_graphs.hpp"
 #include "engine/cuda/device_memory.hpp"
 #include "engine/cuda/device_weights.hpp"
 #include "kernels/cuda/cuda_check.hpp"
@@ -13,6 +14,7 @@
 #include "kernels/cuda/prefill_attention.cuh"
 #include "kernels/cuda/rmsnorm.cuh"
 #include "kernels/cuda/rope_kv_cache.cuh"
+#include "kernels/cuda/sample_rows.cuh"
 #include "kernels/cuda/silu_mul.cuh"
 
 namespace tpbench {
@@ -48,6 +50,23 @@ class MetadataUpload {
   size_t bytes_ = 0;
 };
 
+// Device pointers and counts of one step, as the kernels read them.
+struct StepArgs {
+  int64_t rows = 0;
+  const int32_t* ids = nullptr;
+  const int32_t* positions = nullptr;
+  const int64_t* slots = nullptr;
+  const int32_t* tables = nullptr;
+  const cuda::AttentionSeqDesc* decode = nullptr;
+  int n_decode = 0;
+  int decode_splits = 0;
+  const cuda::AttentionSeqDesc* prefill = nullptr;
+  const cuda::PrefillTile* tiles = nullptr;
+  int n_tiles = 0;
+  const int32_t* logit_rows = nullptr;
+  int64_t n_logits = 0;
+};
+
 template <typename T>
 class TypedForwardPass final : public ForwardPass {
  public:
@@ -63,61 +82,207 @@ class TypedForwardPass final : public ForwardPass {
     inv_freq_.ensure(ctx_.inv_freq.size());
     CUDA_CHECK(cudaMemcpy(inv_freq_.data(), ctx_.inv_freq.data(),
                           ctx_.inv_freq.size() * sizeof(float), cudaMemcpyHostToDevice));
-    reserve(ctx_.reserve_tokens, ctx_.reserve_logit_rows);
+    graph_rows_ = ctx_.cuda_graphs ? std::max(0, ctx_.max_batch_size) : 0;
+    graph_splits_ = cuda::decode_attention_splits(c.max_position_embeddings);
+    reserve(std::max<int64_t>(ctx_.reserve_tokens, graph_rows_),
+            std::max<int64_t>(ctx_.reserve_logit_rows, graph_rows_));
+    // Everything the graphs bake in is allocated before the KV cache is sized from free memory.
+    if (graph_rows_ > 0)
+      decode_ws_.ensure(cuda::decode_attention_workspace_floats(
+          graph_rows_, ctx_.shard.heads, static_cast<int>(hd_), graph_splits_));
+    tokens_dev_.ensure(std::max<int64_t>(ctx_.reserve_logit_rows, 1));
   }
 
   int64_t weight_bytes() const override { return w_.bytes; }
 
   cudaError_t allocate_kv(int32_t num_blocks, int block_size) override {
     CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
-    const size_t per_layer = static_cast<size_t>(num_blocks) * block_size * kvw_;
+    graphs_.clear();
+    const int32_t spare = graph_rows_ > 0 ? 1 : 0;  // the padding rows' block
+    const size_t per_layer = static_cast<size_t>(num_blocks + spare) * block_size * kvw_;
     const cudaError_t err = kv_.try_ensure(per_layer * 2 * ctx_.config.num_layers);
     if (err != cudaSuccess) return err;
     num_blocks_ = num_blocks;
     block_size_ = block_size;
     kv_per_layer_ = per_layer;
+    if (graph_rows_ > 0) capture_decode_graphs();
     return cudaSuccess;
   }
 
   void forward(const StepMetadata& m, std::vector<float>& logits, bool copy_logits) override {
-    const int64_t T_rows = m.n_tokens();
-    if (T_rows == 0) return;
-    TPBENCH_CHECK(kv_.data() != nullptr, "forward before allocate_kv");
-    const ModelConfig& c = ctx_.config;
-    const TpShard& s = ctx_.shard;
+    logits.clear();
+    const float* full = run(m);
+    const int64_t n = static_cast<int64_t>(m.logit_rows.size());
+    if (copy_logits && n > 0) {
+      logits.resize(n * ctx_.config.vocab_size);
+      CUDA_CHECK(cudaMemcpyAsync(logits.data(), full, logits.size() * sizeof(float),
+                                 cudaMemcpyDeviceToHost, ctx_.stream));
+    }
+    CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+  }
+
+  void forward_sampled(const StepMetadata& m, const std::vector<SamplingRow>& rows,
+                       std::vector<int32_t>& tokens) override {
+    const int64_t n = static_cast<int64_t>(m.logit_rows.size());
+    TPBENCH_CHECK(
+        static_cast<int64_t>(rows.size()) == n,
+        std::to_string(rows.size()) + " sampling rows for " + std::to_string(n) + " logit rows");
+    float* full = run(m);
+    tokens.resize(n);
+    if (n == 0) return;
     const cudaStream_t st = ctx_.stream;
-    const float eps = static_cast<float>(c.rms_norm_eps);
+    sample_params_.clear();
+    for (int64_t r = 0; r < n; ++r) {
+      const SamplingRow& row = rows[r];
+      if (row.greedy) continue;
+      cuda::SampleRowParams p;
+      p.row = static_cast<int32_t>(r);
+      p.top_k = row.top_k;
+      p.top_p = row.top_p;
+      p.temperature = row.temperature;
+      p.stream_key = row.stream_key;
+      p.draw_index = row.draw_index;
+      sample_params_.push_back(p);
+    }
+    const int n_sampled = static_cast<int>(sample_params_.size());
+    const int64_t V = ctx_.config.vocab_size;
+    if (n_sampled > 0) {
+      const size_t param_bytes = sample_params_.size() * sizeof(cuda::SampleRowParams);
+      const size_t ws_bytes = cuda::sample_rows_workspace_bytes(n_sampled, V);
+      if (ws_bytes > sample_ws_.capacity() || param_bytes > sample_params_dev_.capacity()) {
+        CUDA_CHECK(cudaStreamSynchronize(st));  // the step's queued work keeps its buffers
+        sample_ws_.ensure(ws_bytes);
+        sample_params_dev_.ensure(param_bytes);
+      }
+      sample_params_host_.ensure(param_bytes);
+      std::memcpy(sample_params_host_.data(), sample_params_.data(), param_bytes);
+      CUDA_CHECK(cudaMemcpyAsync(sample_params_dev_.data(), sample_params_host_.data(), param_bytes,
+                                 cudaMemcpyHostToDevice, st));
+    }
+    if (static_cast<size_t>(n) > tokens_dev_.capacity()) {
+      CUDA_CHECK(cudaStreamSynchronize(st));
+      tokens_dev_.ensure(n);
+    }
+    cuda::sample_rows(full, n, V,
+                      reinterpret_cast<const cuda::SampleRowParams*>(sample_params_dev_.data()),
+                      n_sampled, sample_ws_.data(), sample_ws_.capacity(), tokens_dev_.data(), st);
+    tokens_host_.ensure(n * sizeof(int32_t));
+    CUDA_CHECK(cudaMemcpyAsync(tokens_host_.data(), tokens_dev_.data(), n * sizeof(int32_t),
+                               cudaMemcpyDeviceToHost, st));
+    CUDA_CHECK(cudaStreamSynchronize(st));
+    std::memcpy(tokens.data(), tokens_host_.data(), n * sizeof(int32_t));
+  }
+
+  std::string graph_summary() const override {
+    if (graph_rows_ == 0) return "cuda graphs off";
+    return "cuda graphs for decode steps of up to " + std::to_string(graph_rows_) + " rows (" +
+           std::to_string(graphs_.captured_count()) + " of " +
+           std::to_string(graphs_.buckets().size()) + " buckets captured)";
+  }
+
+ private:
+  // Queues the step; returns the device logits [meta.logit_rows.size(), vocab] (valid once the
+  // stream gets there).
+  float* run(const StepMetadata& m) {
+    TPBENCH_CHECK(kv_.data() != nullptr, "forward before allocate_kv");
+    if (m.n_tokens() == 0) return full_logits();
+    const int32_t bucket =
+        graph_rows_ > 0 && is_pure_decode(m) ? graphs_.bucket_for(m.n_tokens()) : 0;
+    if (bucket > 0) {
+      fill_decode_graph_inputs(m, bucket, layout_, num_blocks_, block_size_, graph_host_.data());
+      CUDA_CHECK(cudaMemcpyAsync(graph_dev_.data(), graph_host_.data(), layout_.bytes,
+                                 cudaMemcpyHostToDevice, ctx_.stream));
+      if (!graphs_.captured(bucket)) capture(bucket);
+      graphs_.launch(bucket, ctx_.stream);
+      return full_logits();
+    }
+    return run_eager(m);
+  }
+
+  float* run_eager(const StepMetadata& m) {
+    const int64_t T_rows = m.n_tokens();
     const int64_t n_logits = static_cast<int64_t>(m.logit_rows.size());
     reserve(T_rows, n_logits);
     const size_t ws_floats = cuda::decode_attention_workspace_floats(
-        static_cast<int>(m.decode_seqs.size()), s.heads, hd_, m.max_decode_splits);
+        static_cast<int>(m.decode_seqs.size()), ctx_.shard.heads, static_cast<int>(hd_),
+        m.max_decode_splits);
     if (ws_floats > decode_ws_.capacity()) {
-      CUDA_CHECK(cudaStreamSynchronize(st));
+      CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+      graphs_.clear();
       decode_ws_.ensure(ws_floats);
     }
-
     MetadataUpload up;
     const size_t o_ids = up.add(m.ids), o_pos = up.add(m.positions), o_slots = up.add(m.slots),
                  o_bt = up.add(m.block_tables), o_dec = up.add(m.decode_seqs),
                  o_pre = up.add(m.prefill_seqs), o_tiles = up.add(m.prefill_tiles),
                  o_rows = up.add(m.logit_rows);
-    up.upload(meta_host_, meta_dev_, st);
+    up.upload(meta_host_, meta_dev_, ctx_.stream);
     unsigned char* base = meta_dev_.data();
-    const auto* ids = reinterpret_cast<const int32_t*>(base + o_ids);
-    const auto* positions = reinterpret_cast<const int32_t*>(base + o_pos);
-    const auto* slots = reinterpret_cast<const int64_t*>(base + o_slots);
-    const auto* tables = reinterpret_cast<const int32_t*>(base + o_bt);
-    const auto* dec = reinterpret_cast<const cuda::AttentionSeqDesc*>(base + o_dec);
-    const auto* pre = reinterpret_cast<const cuda::AttentionSeqDesc*>(base + o_pre);
-    const auto* tiles = reinterpret_cast<const cuda::PrefillTile*>(base + o_tiles);
-    const auto* logit_rows = reinterpret_cast<const int32_t*>(base + o_rows);
+    StepArgs a;
+    a.rows = T_rows;
+    a.ids = reinterpret_cast<const int32_t*>(base + o_ids);
+    a.positions = reinterpret_cast<const int32_t*>(base + o_pos);
+    a.slots = reinterpret_cast<const int64_t*>(base + o_slots);
+    a.tables = reinterpret_cast<const int32_t*>(base + o_bt);
+    a.decode = reinterpret_cast<const cuda::AttentionSeqDesc*>(base + o_dec);
+    a.n_decode = static_cast<int>(m.decode_seqs.size());
+    a.decode_splits = m.max_decode_splits;
+    a.prefill = reinterpret_cast<const cuda::AttentionSeqDesc*>(base + o_pre);
+    a.tiles = reinterpret_cast<const cuda::PrefillTile*>(base + o_tiles);
+    a.n_tiles = static_cast<int>(m.prefill_tiles.size());
+    a.logit_rows = reinterpret_cast<const int32_t*>(base + o_rows);
+    a.n_logits = n_logits;
+    enqueue_model(a);
+    return full_logits();
+  }
 
+  // The decode graphs' inputs live at fixed addresses; a graph of `bucket` rows reads its
+  // first `bucket` entries (padding rows decode token 0 in the spare block num_blocks_).
+  StepArgs graph_args(int32_t bucket) const {
+    const unsigned char* base = graph_dev_.data();
+    StepArgs a;
+    a.rows = bucket;
+    a.ids = reinterpret_cast<const int32_t*>(base + layout_.ids);
+    a.positions = reinterpret_cast<const int32_t*>(base + layout_.positions);
+    a.slots = reinterpret_cast<const int64_t*>(base + layout_.slots);
+    a.tables = reinterpret_cast<const int32_t*>(base + layout_.tables);
+    a.decode = reinterpret_cast<const cuda::AttentionSeqDesc*>(base + layout_.seqs);
+    a.n_decode = bucket;
+    a.decode_splits = graph_splits_;
+    a.logit_rows = reinterpret_cast<const int32_t*>(base + layout_.logit_rows);
+    a.n_logits = bucket;
+    return a;
+  }
+
+  void capture(int32_t bucket) {
+    graphs_.capture(bucket, ctx_.stream, [&] { enqueue_model(graph_args(bucket)); });
+  }
+
+  void capture_decode_graphs() {
+    const int32_t max_blocks =
+        (ctx_.config.max_position_embeddings + block_size_ - 1) / block_size_;
+    layout_ = decode_graph_layout(graph_rows_, max_blocks);
+    graph_host_.ensure(layout_.bytes);
+    graph_dev_.ensure(layout_.bytes);
+    graphs_.set_buckets(decode_graph_buckets(graph_rows_));
+    for (int32_t b : graphs_.buckets()) capture(b);
+    CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+  }
+
+  // The whole model on the step's rows, through the LM head: the kernel sequence of
+  // CpuModelRunner. Only stream work (no host sync, no allocation): graphs capture it.
+  void enqueue_model(const StepArgs& a) {
+    const ModelConfig& c = ctx_.config;
+    const TpShard& s = ctx_.shard;
+    const cudaStream_t st = ctx_.stream;
+    const float eps = static_cast<float>(c.rms_norm_eps);
+    const int64_t T_rows = a.rows;
     float* x = x_.data();
     float* delta = delta_.data();
     float* work = work_.data();
     T* h = h_.data();
     T* act = act_.data();
-    cuda::embedding_gather<T>(w_.embedding, D_, ids, T_rows, x, st);
+    cuda::embedding_gather<T>(w_.embedding, D_, a.ids, T_rows, x, st);
     for (int l = 0; l < c.num_layers; ++l) {
       const DeviceLayer<T>& L = w_.layers[l];
       T* k_cache = kv_.data() + (2 * static_cast<size_t>(l)) * kv_per_layer_;
@@ -130,15 +295,13 @@ class TypedForwardPass final : public ForwardPass {
       }
       cuda::linear<T>(ctx_.cublas, h, T_rows, D_, L.qkv, qkv_w_, L.qkv_bias, work, st);
       cuda::rope_write_kv_cache<T>(work, work + qw_, work + qw_ + kvw_, qkv_w_, inv_freq_.data(),
-                                   positions, slots, T_rows, s.heads, s.kv_heads, hd_, k_cache,
+                                   a.positions, a.slots, T_rows, s.heads, s.kv_heads, hd_, k_cache,
                                    v_cache, st);
-      cuda::decode_attention<T>(work, qkv_w_, k_cache, v_cache, dec,
-                                static_cast<int>(m.decode_seqs.size()), tables, s.heads, s.kv_heads,
-                                hd_, block_size_, m.max_decode_splits, decode_ws_.data(), act, qw_,
-                                st);
-      cuda::prefill_attention<T>(work, qkv_w_, k_cache, v_cache, pre, tables, tiles,
-                                 static_cast<int>(m.prefill_tiles.size()), s.heads, s.kv_heads, hd_,
-                                 block_size_, act, qw_, st);
+      cuda::decode_attention<T>(work, qkv_w_, k_cache, v_cache, a.decode, a.n_decode, a.tables,
+                                s.heads, s.kv_heads, hd_, block_size_, a.decode_splits,
+                                decode_ws_.data(), act, qw_, st);
+      cuda::prefill_attention<T>(work, qkv_w_, k_cache, v_cache, a.prefill, a.tables, a.tiles,
+                                 a.n_tiles, s.heads, s.kv_heads, hd_, block_size_, act, qw_, st);
       // Row-parallel o_proj: partial sums over this rank's heads; the bias is added once.
       cuda::linear<T>(ctx_.cublas, act, T_rows, qw_, L.wo, D_, s.rank == 0 ? L.o_bias : nullptr,
                       delta, st);
@@ -150,18 +313,16 @@ class TypedForwardPass final : public ForwardPass {
       cuda::linear<T>(ctx_.cublas, act, T_rows, I_, L.down, D_, nullptr, delta, st);
       all_reduce(delta, T_rows * D_);
     }
-    if (n_logits > 0) compute_logits(logit_rows, n_logits, logits, copy_logits);
-    CUDA_CHECK(cudaStreamSynchronize(st));
+    if (a.n_logits > 0) enqueue_logits(a.logit_rows, a.n_logits);
   }
 
- private:
   void all_reduce(float* data, int64_t count) {
     if (ctx_.device_comm != nullptr) ctx_.device_comm->all_reduce_sum(data, count);
   }
 
   // Final norm on the rows that want logits, the LM head on this rank's vocabulary slice, and
-  // (TP) an all-gather whose [tp, n, local vocab] result is copied out rank slice by slice.
-  void compute_logits(const int32_t* rows, int64_t n, std::vector<float>& logits, bool copy) {
+  // (TP) an all-gather whose [tp, n, local vocab] result is reordered into [n, vocab].
+  void enqueue_logits(const int32_t* rows, int64_t n) {
     const ModelConfig& c = ctx_.config;
     const TpShard& s = ctx_.shard;
     const cudaStream_t st = ctx_.stream;
@@ -170,31 +331,25 @@ class TypedForwardPass final : public ForwardPass {
                          static_cast<float>(c.rms_norm_eps), h_.data(), st);
     cuda::linear<T>(ctx_.cublas, h_.data(), n, D_, w_.lm_head, Vl, nullptr, local_logits_.data(),
                     st);
-    const float* full = local_logits_.data();
-    if (s.size > 1) {
-      ctx_.device_comm->all_gather(local_logits_.data(), gathered_.data(), n * Vl);
-      full = gathered_.data();
-    }
-    if (!copy) return;
-    logits.resize(n * V);
-    if (s.size == 1) {
-      CUDA_CHECK(
-          cudaMemcpyAsync(logits.data(), full, n * V * sizeof(float), cudaMemcpyDeviceToHost, st));
-      return;
-    }
+    if (s.size == 1) return;
+    ctx_.device_comm->all_gather(local_logits_.data(), gathered_.data(), n * Vl);
     for (int r = 0; r < s.size; ++r)
-      CUDA_CHECK(cudaMemcpy2DAsync(logits.data() + r * Vl, V * sizeof(float), full + r * n * Vl,
-                                   Vl * sizeof(float), Vl * sizeof(float), n,
-                                   cudaMemcpyDeviceToHost, st));
+      CUDA_CHECK(cudaMemcpy2DAsync(full_logits_.data() + r * Vl, V * sizeof(float),
+                                   gathered_.data() + r * n * Vl, Vl * sizeof(float),
+                                   Vl * sizeof(float), n, cudaMemcpyDeviceToDevice, st));
   }
 
-  // Activations for `tokens` rows and `logit_rows` logit rows (grows only).
+  float* full_logits() { return ctx_.shard.size == 1 ? local_logits_.data() : full_logits_.data(); }
+
+  // Activations for `tokens` rows and `logit_rows` logit rows (grows only; a growth moves
+  // buffers the graphs baked in, so they are dropped and captured again when next needed).
   void reserve(int64_t tokens, int64_t logit_rows) {
     const int64_t tp = ctx_.shard.size, Vl = ctx_.shard.vocab;
     const bool grow_tokens = static_cast<size_t>(tokens * D_) > x_.capacity();
     const bool grow_logits = static_cast<size_t>(logit_rows * Vl) > local_logits_.capacity();
     if (!grow_tokens && !grow_logits) return;
     CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+    graphs_.clear();
     if (grow_tokens) {
       x_.ensure(tokens * D_);
       delta_.ensure(tokens * D_);
@@ -204,7 +359,10 @@ class TypedForwardPass final : public ForwardPass {
     }
     if (grow_logits) {
       local_logits_.ensure(logit_rows * Vl);
-      if (tp > 1) gathered_.ensure(tp * logit_rows * Vl);
+      if (tp > 1) {
+        gathered_.ensure(tp * logit_rows * Vl);
+        full_logits_.ensure(tp * logit_rows * Vl);
+      }
     }
   }
 
@@ -216,10 +374,22 @@ class TypedForwardPass final : public ForwardPass {
   size_t kv_per_layer_ = 0;
   int32_t num_blocks_ = 0;
   int block_size_ = 0;
-  DeviceArray<float> x_, delta_, work_, local_logits_, gathered_, decode_ws_;
+  DeviceArray<float> x_, delta_, work_, local_logits_, gathered_, full_logits_, decode_ws_;
   DeviceArray<T> h_, act_;
   PinnedBuffer meta_host_;
   DeviceArray<unsigned char> meta_dev_;
+  // Decode graphs.
+  int32_t graph_rows_ = 0;  // 0: off
+  int graph_splits_ = 0;    // decode splits of the longest context
+  DecodeGraphLayout layout_;
+  PinnedBuffer graph_host_;
+  DeviceArray<unsigned char> graph_dev_;
+  DecodeGraphs graphs_;
+  // Sampling.
+  std::vector<cuda::SampleRowParams> sample_params_;
+  PinnedBuffer sample_params_host_, tokens_host_;
+  DeviceArray<unsigned char> sample_params_dev_, sample_ws_;
+  DeviceArray<int32_t> tokens_dev_;
 };
 
 }  // namespace

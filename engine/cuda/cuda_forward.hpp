@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/comm/communicator.hpp"
@@ -14,6 +15,7 @@
 #include "engine/model/model_config.hpp"
 #include "engine/model/model_weights.hpp"
 #include "engine/model/tp_shard.hpp"
+#include "engine/model_runner.hpp"
 
 namespace tpbench {
 
@@ -26,6 +28,9 @@ struct ForwardContext {
   Communicator* device_comm = nullptr;  // NCCL over device buffers; null when tp == 1
   int64_t reserve_tokens = 0;           // activations are allocated up front for this many rows ...
   int64_t reserve_logit_rows = 0;       // ... and this many logit rows (they grow when exceeded)
+  // Pure decode steps of up to max_batch_size sequences replay CUDA graphs (DecodeGraphs).
+  bool cuda_graphs = true;
+  int32_t max_batch_size = 0;
 };
 
 class ForwardPass {
@@ -33,10 +38,19 @@ class ForwardPass {
   virtual ~ForwardPass() = default;
   virtual int64_t weight_bytes() const = 0;
   // Returns cudaErrorMemoryAllocation (and allocates nothing) when the cache does not fit.
+  // With graphs it also holds one spare block (padding rows write there) and captures the
+  // decode graphs: a collective over the replica, like every step.
   virtual cudaError_t allocate_kv(int32_t num_blocks, int block_size) = 0;
   // Runs the step. When copy_logits, `logits` gets the full-vocabulary fp32 rows of
   // meta.logit_rows (in order); the collectives run on every rank either way.
   virtual void forward(const StepMetadata& meta, std::vector<float>& logits, bool copy_logits) = 0;
+  // Runs the step and samples on the GPU: tokens[i] is drawn for logits row i with rows[i]
+  // (sample_token's rule); only the token ids are copied back. TP leader only (followers call
+  // forward without copy_logits).
+  virtual void forward_sampled(const StepMetadata& meta, const std::vector<SamplingRow>& rows,
+                               std::vector<int32_t>& tokens) = 0;
+  // "graphs: 35 buckets up to 256 rows, 35 captured" or "graphs: off".
+  virtual std::string graph_summary() const = 0;
 };
 
 std::unique_ptr<ForwardPass> make_forward_pass(DType dtype, const ForwardContext& context,

@@ -62,6 +62,8 @@ CudaModelRunner::CudaModelRunner(const EngineOptions& options, Communicator& com
   ctx.device_comm = nccl_.get();
   ctx.reserve_tokens = int64_t{options.max_prefill_tokens} + options.max_batch_size;
   ctx.reserve_logit_rows = options.max_batch_size;
+  ctx.cuda_graphs = options.cuda_graphs;
+  ctx.max_batch_size = options.max_batch_size;
   pass_ =
       make_forward_pass(dtype_, ctx,
                         options.dummy_weights ? dummy_weights(config_, shard_, options.seed)
@@ -116,6 +118,14 @@ void CudaModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) 
   pass_->forward(meta_, logits, /*copy_logits=*/shard_.rank == 0);
 }
 
+void CudaModelRunner::forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+                                      std::vector<int32_t>& tokens) {
+  TPBENCH_CHECK(shard_.rank == 0,
+                "forward_sampled on TP follower rank " + std::to_string(shard_.rank));
+  build_step_metadata(plan, block_size_, num_blocks_, config_.vocab_size, meta_);
+  pass_->forward_sampled(meta_, rows, tokens);
+}
+
 std::string CudaModelRunner::describe() const {
   const ModelConfig& c = config_;
   std::ostringstream out;
@@ -123,7 +133,8 @@ std::string CudaModelRunner::describe() const {
       << " hidden " << c.hidden_size << " heads " << c.num_heads << "/" << c.num_kv_heads
       << " vocab " << c.vocab_size << ", tp " << shard_.size << ", GPU " << gpu_.device << " "
       << gpu_.name << " (sm_" << gpu_.cc_major << gpu_.cc_minor << "), weights "
-      << mib(pass_->weight_bytes()) << "/rank" << (options_.dummy_weights ? " (dummy)" : "");
+      << mib(pass_->weight_bytes()) << "/rank" << (options_.dummy_weights ? " (dummy)" : "") << ", "
+      << pass_->graph_summary() << ", sampling on the GPU";
   return out.str();
 }
 

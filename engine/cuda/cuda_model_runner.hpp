@@ -38,6 +38,9 @@ class CudaModelRunner final : public ModelRunner {
   int64_t kv_budget_bytes(double fraction) const override;
   void allocate_kv(int32_t num_blocks, int block_size) override;
   void forward(const StepPlan& plan, std::vector<float>& logits) override;
+  bool samples_on_device() const override { return true; }
+  void forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+                       std::vector<int32_t>& tokens) override;
   std::string describe() const override;
 
   DType dtype() const { return dtype_; }

@@ -90,6 +90,26 @@ void BatchedEngine::sample_planned(const StepPlan& plan) {
   }
 }
 
+void BatchedEngine::forward_sampled_on_device(const StepPlan& plan) {
+  sampling_rows_.clear();
+  for (size_t i = 0; i < plan.seqs.size(); ++i) {
+    if (!plan.seqs[i].want_logits) continue;
+    const Sequence& s = scheduler_.planned(static_cast<int32_t>(i));
+    SamplingRow row;
+    row.greedy = is_greedy(s.sampling);
+    row.top_k = s.sampling.top_k;
+    row.top_p = s.sampling.top_p;
+    row.temperature = s.sampling.temperature;
+    row.stream_key = s.stream_key;
+    row.draw_index = static_cast<uint64_t>(s.generated());
+    sampling_rows_.push_back(row);
+  }
+  runner_->forward_sampled(plan, sampling_rows_, sampled_);
+  TPBENCH_CHECK(sampled_.size() == sampling_rows_.size(),
+                "runner sampled " + std::to_string(sampled_.size()) + " tokens for " +
+                    std::to_string(sampling_rows_.size()) + " rows");
+}
+
 StepResult BatchedEngine::step() {
   TPBENCH_CHECK(is_leader(), "step() on TP follower rank " + std::to_string(comm_.rank()));
   TPBENCH_CHECK(!shut_down_, "step() after shutdown()");
@@ -99,8 +119,12 @@ StepResult BatchedEngine::step() {
   scheduler_.schedule(plan_);
   if (!plan_.seqs.empty()) {
     broadcast_plan(plan_);
-    runner_->forward(plan_, logits_);
-    sample_planned(plan_);
+    if (runner_->samples_on_device()) {
+      forward_sampled_on_device(plan_);
+    } else {
+      runner_->forward(plan_, logits_);
+      sample_planned(plan_);
+    }
     result.tokens.reserve(sampled_.size());
     scheduler_.complete(sampled_.data(), result.tokens);
     ++steps_;

@@ -29,6 +29,7 @@ class BatchedEngine final : public Engine {
   bool is_leader() const { return comm_.rank() == 0; }
   void broadcast_plan(const StepPlan& plan);
   void sample_planned(const StepPlan& plan);
+  void forward_sampled_on_device(const StepPlan& plan);
 
   std::unique_ptr<ModelRunner> runner_;
   Communicator& comm_;
@@ -41,6 +42,7 @@ class BatchedEngine final : public Engine {
   std::vector<float> logits_;
   std::vector<int32_t> sampled_;
   std::vector<int32_t> logit_rows_;  // plan index of each logits row
+  std::vector<SamplingRow> sampling_rows_;
   bool shut_down_ = false;
   int64_t steps_ = 0;
   int64_t busy_ns_ = 0;

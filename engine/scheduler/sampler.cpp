@@ -4,15 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#include "common/counter_rng.hpp"
+
 namespace tpbench {
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 struct Candidate {
   float logit;
@@ -106,12 +101,11 @@ void select_top_k(const float* logits, int32_t vocab, int32_t k, std::vector<Can
 }  // namespace
 
 uint64_t sampling_stream_key(uint64_t seed, uint64_t request_id) {
-  return splitmix64(splitmix64(seed) ^ (request_id * 0xD6E8FEB86659FD93ull));
+  return counter_stream_key(seed, request_id);
 }
 
 double sampling_uniform(uint64_t key, uint64_t index) {
-  uint64_t bits = splitmix64(key ^ splitmix64(index));
-  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+  return counter_uniform(key, index);
 }
 
 int32_t argmax_token(const float* logits, int32_t vocab_size) {

@@ -22,7 +22,9 @@ __global__ void argmax_kernel(const float* logits, int64_t vocab, int32_t* out) 
   int best_i = INT_MAX;
   for (int64_t i = threadIdx.x; i < vocab; i += blockDim.x) {
     const float v = row[i];
-    if (beats(v, static_cast<int>(i), best, best_i)) {
+    // Only values above -inf compete (NaN compares false): a row of nothing else gives 0, as
+    // the host's argmax_token does.
+    if (v > -INFINITY && beats(v, static_cast<int>(i), best, best_i)) {
       best = v;
       best_i = static_cast<int>(i);
     }

@@ -7,7 +7,7 @@
 namespace tpbench::cuda {
 
 // out[r] = the lowest index among the maximal values of logits[r, 0:vocab) (NaNs never win;
-// a row with no comparable value gives 0). logits is [rows, vocab] fp32.
+// a row with no value above -inf gives 0). logits is [rows, vocab] fp32.
 void argmax_rows(const float* logits, int64_t rows, int64_t vocab, int32_t* out,
                  cudaStream_t stream);
 

@@ -28,7 +28,11 @@ template <typename T>
 void linear(cublasHandle_t handle, const T* x, int64_t rows, int64_t in, const T* w, int64_t out,
             const float* bias, float* y, cudaStream_t stream) {
   if (rows == 0 || out == 0) return;
-  CUBLAS_CHECK(cublasSetStream(handle, stream));
+  // cublasSetStream also resets the handle's workspace to cuBLAS's own pool, dropping one set
+  // with cublasSetWorkspace (the runner's, sized before the KV cache): rebind only on a change.
+  cudaStream_t bound = nullptr;
+  CUBLAS_CHECK(cublasGetStream(handle, &bound));
+  if (bound != stream) CUBLAS_CHECK(cublasSetStream(handle, stream));
   // cuBLAS is column-major: y^T [out, rows] = (w^T)^T [out, in] * x^T [in, rows], where the
   // row-major w and x are, read column-major, w^T [in, out] and x^T [in, rows].
   const float alpha = 1.0f, beta = 0.0f;

@@ -13,6 +13,9 @@ import tempfile
 ERROR_PREFIX = "profile_throughput: error:"
 
 
+SKIPPED = 77  # ctest SKIP_RETURN_CODE
+
+
 def run(cmd, timeout=240, env=None):
     full_env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     full_env.update(env or {})
@@ -37,8 +40,19 @@ def convert_stories(args, work):
     return model
 
 
+def gpu_visible():
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and "GPU " in out.stdout
+
+
 def case_golden(args, work):
     """Greedy from BOS through the whole tool equals the golden ids, every request."""
+    if args.backend == "cuda" and not gpu_visible():
+        print("skipped: --backend cuda needs a GPU and nvidia-smi -L lists none")
+        sys.exit(SKIPPED)
     model = convert_stories(args, work)
     with open(os.path.join(args.source, "data", "models", "stories260K",
                            "stories260K-greedy-from-bos.txt")) as f:
@@ -51,7 +65,7 @@ def case_golden(args, work):
     requests = os.path.join(work, "requests.jsonl")
     result = os.path.join(work, "result.json")
     cmd = args.mpiexec + ["-np", str(args.np), args.exe, dataset, model,
-                          "--dataset-name", "token-ids", "--backend", "cpu",
+                          "--dataset-name", "token-ids", "--backend", args.backend,
                           "--tp", str(args.tp), "-n", str(n), "-c", str(n), "--csv", "",
                           "--requests-out", requests, "--record-tokens", "--json", result] + args.extra
     rc, out, err = run(cmd)
@@ -71,7 +85,8 @@ def case_golden(args, work):
     if args.expect_preemption and preemptions == 0:
         fail("the KV cache was meant to be small enough to preempt, and nothing was preempted",
              out, err)
-    print(f"ok: {n} requests at np {args.np} tp {args.tp} produced the golden {len(golden)} ids"
+    print(f"ok: {n} requests at np {args.np} tp {args.tp} on {args.backend} produced the golden"
+          f" {len(golden)} ids"
           f" ({preemptions} preemptions)")
 
 
@@ -196,6 +211,7 @@ def main():
     ap.add_argument("--mpiexec", required=True, help="mpirun and its flags, ';'-separated")
     ap.add_argument("--np", type=int, default=1)
     ap.add_argument("--tp", type=int, default=1)
+    ap.add_argument("--backend", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--names", nargs="*")
     ap.add_argument("--expect-preemption", action="store_true")
     argv = sys.argv[1:]

@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "engine/comm/single_rank_communicator.hpp"
 #include "engine/cuda/cuda_engine.hpp"
+#include "engine/cuda/decode_graphs.hpp"
 #include "engine/cuda/device_weights.hpp"
 #include "engine/cuda/dtype.hpp"
 #include "engine/cuda/step_metadata.hpp"
@@ -85,6 +86,89 @@ TEST(CudaStepMetadata, RejectsBadTokensAndTables) {
   StepPlan bad_block;
   bad_block.seqs.push_back(chunk(1, {1}, 0, {10}, true));
   EXPECT_THROW(build_step_metadata(bad_block, 4, 10, 100, m), InternalError);
+}
+
+TEST(CudaDecodeGraphs, BucketsCoverEveryBatchSize) {
+  EXPECT_EQ(decode_graph_buckets(1), (std::vector<int32_t>{1}));
+  EXPECT_EQ(decode_graph_buckets(6), (std::vector<int32_t>{1, 2, 4, 6}));
+  EXPECT_EQ(decode_graph_buckets(20), (std::vector<int32_t>{1, 2, 4, 8, 16, 20}));
+  const std::vector<int32_t> b256 = decode_graph_buckets(256);
+  EXPECT_EQ(b256.size(), 3u + 32u);
+  EXPECT_EQ(b256.back(), 256);
+  DecodeGraphs graphs;
+  graphs.set_buckets(decode_graph_buckets(20));
+  EXPECT_EQ(graphs.bucket_for(1), 1);
+  EXPECT_EQ(graphs.bucket_for(3), 4);
+  EXPECT_EQ(graphs.bucket_for(9), 16);
+  EXPECT_EQ(graphs.bucket_for(17), 20);
+  EXPECT_EQ(graphs.bucket_for(21), 0);
+  EXPECT_EQ(graphs.captured_count(), 0);
+  EXPECT_FALSE(graphs.captured(16));
+  EXPECT_THROW(graphs.captured(5), InternalError);
+}
+
+TEST(CudaDecodeGraphs, InputsArePaddedIntoTheSpareBlock) {
+  const int bs = 4;
+  StepPlan plan;
+  plan.seqs.push_back(chunk(7, {11}, 9, {3, 1, 9}, true));  // pos 9: block 9, row 1
+  plan.seqs.push_back(chunk(8, {12}, 0, {5}, true));
+  plan.seqs.push_back(chunk(9, {13}, 4, {2, 6}, true));
+  StepMetadata m;
+  build_step_metadata(plan, bs, 10, 100, m);
+  ASSERT_TRUE(is_pure_decode(m));
+
+  const DecodeGraphLayout layout = decode_graph_layout(8, 5);
+  std::vector<unsigned char> staging(layout.bytes, 0xAB);
+  const int32_t pad_block = 10;
+  fill_decode_graph_inputs(m, 4, layout, pad_block, bs, staging.data());
+  auto at = [&](size_t offset) { return staging.data() + offset; };
+  const auto* ids = reinterpret_cast<const int32_t*>(at(layout.ids));
+  const auto* positions = reinterpret_cast<const int32_t*>(at(layout.positions));
+  const auto* slots = reinterpret_cast<const int64_t*>(at(layout.slots));
+  const auto* seqs = reinterpret_cast<const cuda::AttentionSeqDesc*>(at(layout.seqs));
+  const auto* rows = reinterpret_cast<const int32_t*>(at(layout.logit_rows));
+  const auto* tables = reinterpret_cast<const int32_t*>(at(layout.tables));
+  EXPECT_EQ((std::vector<int32_t>(ids, ids + 4)), (std::vector<int32_t>{11, 12, 13, 0}));
+  EXPECT_EQ((std::vector<int32_t>(positions, positions + 4)), (std::vector<int32_t>{9, 0, 4, 0}));
+  EXPECT_EQ((std::vector<int64_t>(slots, slots + 4)),
+            (std::vector<int64_t>{9 * bs + 1, 5 * bs, 6 * bs, pad_block * bs}));
+  EXPECT_EQ((std::vector<int32_t>(rows, rows + 4)), (std::vector<int32_t>{0, 1, 2, 3}));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(seqs[i].first_token, i);
+    EXPECT_EQ(seqs[i].n_tokens, 1);
+    EXPECT_EQ(seqs[i].block_table_offset, i * 5);
+  }
+  EXPECT_EQ(seqs[0].start_pos, 9);
+  EXPECT_EQ(seqs[3].start_pos, 0);
+  EXPECT_EQ((std::vector<int32_t>(tables, tables + 3)), (std::vector<int32_t>{3, 1, 9}));
+  EXPECT_EQ(tables[5], 5);
+  EXPECT_EQ((std::vector<int32_t>(tables + 10, tables + 12)), (std::vector<int32_t>{2, 6}));
+  EXPECT_EQ(tables[15], pad_block);
+  // Every array starts 256-byte aligned and the tables hold max_rows x max_blocks entries.
+  for (size_t offset :
+       {layout.ids, layout.positions, layout.slots, layout.seqs, layout.logit_rows, layout.tables})
+    EXPECT_EQ(offset % 256, 0u);
+  EXPECT_GE(layout.bytes, layout.tables + 8 * 5 * sizeof(int32_t));
+
+  // Too small a bucket, a step with a prefill chunk, or a context beyond the graphs' tables.
+  EXPECT_THROW(fill_decode_graph_inputs(m, 2, layout, pad_block, bs, staging.data()),
+               InternalError);
+  StepPlan mixed = plan;
+  mixed.seqs.push_back(chunk(10, {1, 2}, 0, {4}, true));
+  StepMetadata mm;
+  build_step_metadata(mixed, bs, 10, 100, mm);
+  EXPECT_FALSE(is_pure_decode(mm));
+  EXPECT_THROW(fill_decode_graph_inputs(mm, 8, layout, pad_block, bs, staging.data()),
+               InternalError);
+  StepPlan no_logits = plan;
+  no_logits.seqs[1].want_logits = false;
+  build_step_metadata(no_logits, bs, 10, 100, mm);
+  EXPECT_FALSE(is_pure_decode(mm));
+  StepPlan long_context;
+  long_context.seqs.push_back(chunk(11, {1}, 20, {0, 1, 2, 3, 4, 5}, true));  // block 5 of 5
+  build_step_metadata(long_context, bs, 10, 100, mm);
+  EXPECT_THROW(fill_decode_graph_inputs(mm, 1, layout, pad_block, bs, staging.data()),
+               InternalError);
 }
 
 class CudaDtype : public ::testing::Test {

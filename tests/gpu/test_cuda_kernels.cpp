@@ -119,6 +119,16 @@ TYPED_TEST(CudaKernel, AddRmsNormAllRowsAndSelectedRows) {
     want_picked.insert(want_picked.end(), want.begin() + r * dim, want.begin() + (r + 1) * dim);
   EXPECT_LT(relative_error(to_floats(download(d_out2, pick.size() * dim)), want_picked),
             tolerance<T>());
+  // The picked rows of the residual took their delta.
+  const std::vector<float> got_res2 = download(d_res2, rows * dim);
+  std::vector<float> got_picked_res, want_picked_res;
+  for (int32_t r : pick) {
+    got_picked_res.insert(got_picked_res.end(), got_res2.begin() + r * dim,
+                          got_res2.begin() + (r + 1) * dim);
+    want_picked_res.insert(want_picked_res.end(), want_residual.begin() + r * dim,
+                           want_residual.begin() + (r + 1) * dim);
+  }
+  EXPECT_LT(relative_error(got_picked_res, want_picked_res), 1e-6);
 }
 
 TYPED_TEST(CudaKernel, SiluMulOnFusedGateUp) {
@@ -331,6 +341,18 @@ TYPED_TEST(CudaKernel, PrefillAttentionLlamaShapeMqa) {
   check_attention<TypeParam>(this->rng_, {{0, 130}, {64, 64}}, 8, 1, 128, 16, false);
 }
 
+// The largest head size the runner accepts: prefill's shared memory (about 98 KiB) then needs
+// the opt-in above 48 KiB, and head_dim exceeds the block in both kernels.
+TYPED_TEST(CudaKernel, DecodeAttentionHeadDim256) {
+  SEED_TRACE();
+  check_attention<TypeParam>(this->rng_, {{300, 1}, {0, 1}, {40, 1}}, 4, 2, 256, 16, true);
+}
+
+TYPED_TEST(CudaKernel, PrefillAttentionHeadDim256) {
+  SEED_TRACE();
+  check_attention<TypeParam>(this->rng_, {{0, 37}, {20, 9}}, 4, 2, 256, 16, false);
+}
+
 TEST(CudaArgmax, MatchesSamplerArgmaxWithTiesAndInfinities) {
   TPBENCH_REQUIRE_GPU();
   SEED_TRACE();
@@ -341,6 +363,10 @@ TEST(CudaArgmax, MatchesSamplerArgmaxWithTiesAndInfinities) {
   logits[2 * vocab + vocab - 1] = 60.0f;                        // last element
   for (int64_t i = 0; i < vocab; ++i) logits[3 * vocab + i] = -INFINITY;
   logits[4 * vocab + 8] = INFINITY;
+  logits[5 * vocab + 0] = logits[5 * vocab + 77] = NAN;  // NaNs never win
+  logits[5 * vocab + 31000] = NAN;
+  logits[5 * vocab + 500] = 40.0f;
+  for (int64_t i = 0; i < vocab; ++i) logits[6 * vocab + i] = i % 3 ? -INFINITY : NAN;  // -> 0
   std::vector<int32_t> want(rows);
   for (int64_t r = 0; r < rows; ++r)
     want[r] = argmax_token(logits.data() + r * vocab, static_cast<int32_t>(vocab));
@@ -350,6 +376,8 @@ TEST(CudaArgmax, MatchesSamplerArgmaxWithTiesAndInfinities) {
   EXPECT_EQ(download(d_out, rows), want);
   EXPECT_EQ(want[1], 100);
   EXPECT_EQ(want[4], 8);
+  EXPECT_EQ(want[5], 500);
+  EXPECT_EQ(want[6], 0);
 }
 
 }  // namespace

@@ -23,12 +23,14 @@ namespace {
 class CudaRunner : public ::testing::Test {
  protected:
   void SetUp() override { TPBENCH_REQUIRE_GPU(); }
-  std::unique_ptr<CudaModelRunner> cuda_runner(const std::string& dir, const std::string& dtype) {
+  std::unique_ptr<CudaModelRunner> cuda_runner(const std::string& dir, const std::string& dtype,
+                                               bool graphs = true) {
     EngineOptions o;
     o.model_dir = dir;
     o.dtype = dtype;
     o.max_prefill_tokens = 512;
     o.max_batch_size = 16;
+    o.cuda_graphs = graphs;
     return std::make_unique<CudaModelRunner>(o, comm_);
   }
   std::unique_ptr<CpuModelRunner> cpu_runner(const std::string& dir) {
@@ -112,6 +114,61 @@ TEST_F(CudaRunner, Bf16TinyModelTop1AgreesWithCpuRunner) {
   std::printf("bf16 top-1 agreement with the cpu runner: %zu / %zu = %.4f\n", agree, want.size(),
               rate);
   EXPECT_GE(rate, 0.99);
+}
+
+// Decode steps of 5 sequences replay the graph of bucket 8 (3 padding rows in the spare block);
+// their logits equal the eager launches' (fp32, no TF32).
+TEST_F(CudaRunner, DecodeGraphsGiveTheEagerLogits) {
+  const std::string dir =
+      test::tiny_model_dir("tiny-llama-graphs",
+                           "--layers 2 --dim 64 --heads 4 --kv-heads 2 --intermediate 128 "
+                           "--vocab 300 --max-position 600 --seed 5");
+  auto graphs = cuda_runner(dir, "float32", true);
+  auto eager = cuda_runner(dir, "float32", false);
+  EXPECT_NE(graphs->describe().find("buckets captured"), std::string::npos) << graphs->describe();
+  EXPECT_NE(eager->describe().find("graphs off"), std::string::npos) << eager->describe();
+  // 300 positions: past the first decode partition (256 keys), so splits > 1 are replayed.
+  const auto want = decode_all_positions(*eager, 5, 300);
+  const auto got = decode_all_positions(*graphs, 5, 300);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_LT(test::relative_error(got[i], want[i]), 1e-5) << "row " << i;
+}
+
+// forward_sampled with greedy rows returns the argmax of forward's logits, on graph and eager
+// steps alike.
+TEST_F(CudaRunner, GreedySamplingOnTheGpuIsTheArgmaxOfTheLogits) {
+  auto runner = cuda_runner(test::stories260k_dir(), "float32");
+  auto twin = cuda_runner(test::stories260k_dir(), "float32");
+  const int block_size = 16;
+  runner->allocate_kv(64, block_size);
+  twin->allocate_kv(64, block_size);
+  test::BlockAllocator blocks(64, block_size), twin_blocks(64, block_size);
+  std::vector<test::TestSequence> seqs(3), twin_seqs(3);
+  for (int s = 0; s < 3; ++s) {
+    seqs[s].id = twin_seqs[s].id = s;
+    seqs[s].tokens = twin_seqs[s].tokens = {1, 300 + s, 20 * s + 7};
+  }
+  std::vector<float> logits;
+  std::vector<int32_t> tokens;
+  const int vocab = runner->vocab_size();
+  for (int step = 0; step < 40; ++step) {
+    StepPlan plan, twin_plan;
+    for (int s = 0; s < 3; ++s) {
+      const int32_t n = static_cast<int32_t>(seqs[s].tokens.size()) - seqs[s].cached;
+      plan.seqs.push_back(blocks.next_chunk(seqs[s], n, true));
+      twin_plan.seqs.push_back(twin_blocks.next_chunk(twin_seqs[s], n, true));
+    }
+    std::vector<SamplingRow> rows(3);
+    runner->forward_sampled(plan, rows, tokens);
+    twin->forward(twin_plan, logits);
+    ASSERT_EQ(tokens.size(), 3u);
+    for (int s = 0; s < 3; ++s) {
+      ASSERT_EQ(tokens[s], test::argmax(logits.data() + s * vocab, vocab)) << "step " << step;
+      seqs[s].tokens.push_back(tokens[s]);
+      twin_seqs[s].tokens.push_back(tokens[s]);
+    }
+  }
 }
 
 TEST_F(CudaRunner, BadDtypeAndTooSmallKvCacheAreInputErrors) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/model_runner.hpp"
+#include "engine/scheduler/sampler.hpp"
 
 namespace tpbench::testing {
 
@@ -21,6 +22,9 @@ struct FakeRunnerConfig {
   int64_t budget_bytes = 1000 * 1000;  // kv_budget_bytes at fraction 1
   int32_t max_context = 4096;
   bool produce_logits = true;  // false on TP followers
+  // Plays a runner that samples where its logits are: forward_sampled draws each row with the
+  // host sampler from the rows' parameters alone, so the engine's SamplingRow must be right.
+  bool samples_on_device = false;
 };
 
 // Order-dependent hash of a token history.
@@ -115,6 +119,26 @@ class FakeModelRunner final : public ModelRunner {
     plans_.push_back(summary);
   }
 
+  bool samples_on_device() const override { return config_.samples_on_device; }
+
+  void forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+                       std::vector<int32_t>& tokens) override {
+    if (!config_.samples_on_device) fail("forward_sampled without samples_on_device");
+    forward(plan, device_logits_);
+    if (device_logits_.size() != rows.size() * config_.vocab) fail("rows do not match logits");
+    tokens.resize(rows.size());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const SamplingRow& row = rows[r];
+      const SamplingParams params{
+          .top_k = row.top_k, .top_p = row.top_p, .temperature = row.temperature, .seed = 0};
+      if (row.greedy != is_greedy(params)) fail("row.greedy disagrees with its parameters");
+      const float* logits = device_logits_.data() + r * config_.vocab;
+      tokens[r] = row.greedy
+                      ? argmax_token(logits, config_.vocab)
+                      : sample_token(logits, config_.vocab, params, row.stream_key, row.draw_index);
+    }
+  }
+
   std::string describe() const override {
     return "fake runner, vocab " + std::to_string(config_.vocab);
   }
@@ -190,6 +214,7 @@ class FakeModelRunner final : public ModelRunner {
   std::unordered_map<uint64_t, uint32_t> incarnations_;
   std::vector<PlanSummary> plans_;
   std::vector<StepPlan> recorded_;
+  std::vector<float> device_logits_;
   bool record_ = false;
 };
 

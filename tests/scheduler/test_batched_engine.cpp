@@ -77,6 +77,36 @@ TEST(BatchedEngine, SampledBatchEqualsEachAloneEvenWithPreemption) {
   EXPECT_EQ(h.engine->scheduler().blocks().num_free(), 16);
 }
 
+// A runner that samples on its device gets only SamplingRows: mixed greedy and sampled requests,
+// with preemption, must give the tokens of the host-sampling path.
+TEST(BatchedEngine, DeviceSamplingRowsGiveTheHostSamplersTokens) {
+  FakeRunnerConfig host_rc, device_rc;
+  device_rc.samples_on_device = true;
+  std::mt19937 rng(5);
+  auto reqs = testing::random_requests(rng, 24, 30, 30, host_rc.vocab, 7);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    if (i % 3 == 0) continue;  // greedy (top_k 1)
+    reqs[i].sampling = {.top_k = i % 3 == 1 ? 0 : 6,
+                        .top_p = i % 2 ? 0.85f : 1.0f,
+                        .temperature = 0.7f + 0.1f * static_cast<float>(i % 5),
+                        .seed = 1000 + i};
+  }
+  SingleRankCommunicator comm;
+  auto host = make_harness(host_rc, options_with_blocks(host_rc, 16, 4, 8, 32), comm);
+  auto device = make_harness(device_rc, options_with_blocks(device_rc, 16, 4, 8, 32), comm);
+  auto host_out = run_to_completion(*host.engine, reqs, {}, 100000);
+  auto device_out = run_to_completion(*device.engine, reqs, {}, 100000);
+  EXPECT_GT(device.engine->stats().preemptions, 0);
+  int sampled_off_greedy = 0;
+  for (const auto& r : reqs) {
+    ASSERT_EQ(device_out.tokens[r.id].size(), static_cast<size_t>(r.max_new_tokens));
+    EXPECT_EQ(device_out.tokens[r.id], host_out.tokens[r.id]) << "request " << r.id;
+    sampled_off_greedy +=
+        device_out.tokens[r.id] != reference_greedy(r.prompt, r.max_new_tokens, host_rc.vocab);
+  }
+  EXPECT_GT(sampled_off_greedy, 0) << "sampling never left the greedy path";
+}
+
 TEST(BatchedEngine, PreemptionRecomputesToTheSameTokens) {
   FakeRunnerConfig rc;
   std::mt19937 rng(3);
