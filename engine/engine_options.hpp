@@ -15,7 +15,8 @@ struct EngineOptions {
   int cache_block_seq_len = 64;
   double cache_max_entry_count = 0.8;
   int64_t kv_cache_bytes = 0;  // > 0 overrides cache_max_entry_count
-  int local_rank = 0;          // which GPU (cuda)
+  int local_rank = 0;          // which GPU (cuda): local_rank % visible GPUs
+  int local_size = 1;          // engine ranks on this node (ranks sharing a GPU split its KV)
   bool cuda_graphs = true;     // cuda: replay decode steps from CUDA graphs
   // sim backend
   double sim_step_ms = -1;

@@ -70,7 +70,7 @@ run_test test_cuda_engine 120
 start=$SECONDS
 timeout 180 python3 tests/e2e/run_e2e_case.py golden --exe "$BIN/profile_throughput" --source . \
   "--mpiexec=mpirun;--allow-run-as-root;--oversubscribe" --np 2 --tp 1 --backend cuda -- \
-  --dtype float32 --kv-cache-bytes 67108864 >"$LOG/e2e_two_replicas.log" 2>&1
+  --dtype float32 >"$LOG/e2e_two_replicas.log" 2>&1
 e2e_rc=$?
 e2e_s=$((SECONDS - start))
 tail -3 "$LOG/e2e_two_replicas.log"

@@ -13,7 +13,7 @@
 namespace tpbench {
 
 EngineOptions engine_options_for(const RunOptions& o, const std::string& backend, int replica_slots,
-                                 int local_rank) {
+                                 int local_rank, int local_size) {
   EngineOptions e;
   e.backend = backend;
   e.model_dir = o.model_path;
@@ -26,6 +26,7 @@ EngineOptions engine_options_for(const RunOptions& o, const std::string& backend
   e.cache_max_entry_count = o.cache_max_entry_count;
   e.kv_cache_bytes = o.kv_cache_bytes;
   e.local_rank = local_rank;
+  e.local_size = local_size;
   e.cuda_graphs = o.cuda_graphs;
   e.sim_step_ms = o.sim_step_ms;
   e.sim_base_ms = o.sim_base_ms;
@@ -71,7 +72,7 @@ WorkerStatus RankWorker::prepare() {
   try {
     comm_ = std::make_unique<MpiCommunicator>(setup_.replica_comm);
     engine_ = make_engine(engine_options_for(setup_.options, setup_.backend, setup_.slots[replica],
-                                             setup_.local_rank),
+                                             setup_.local_rank, setup_.local_size),
                           *comm_);
   } catch (const InputError& e) {
     status = {kExitBadInput, e.what()};

@@ -30,7 +30,8 @@ struct WorkerSetup {
   RunOptions options;
   wire::Topology topology;
   int rank = 0;
-  int local_rank = 0;
+  int local_rank = 0;  // among the engine ranks of this node
+  int local_size = 1;
   std::string host;
   std::string backend;     // resolved
   std::vector<int> slots;  // per replica
@@ -68,6 +69,6 @@ class RankWorker {
 };
 
 EngineOptions engine_options_for(const RunOptions& options, const std::string& backend,
-                                 int replica_slots, int local_rank);
+                                 int replica_slots, int local_rank, int local_size = 1);
 
 }  // namespace tpbench

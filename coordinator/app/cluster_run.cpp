@@ -162,13 +162,23 @@ int run_cluster(int argc, char** argv) {
   if (int code = agree_on_status(status)) return code;
   const int replica = topo.replica_of(rank);
   const std::string backend = resolve_backend(options.backend);
-  MPI_Comm replica_comm = MPI_COMM_NULL, node_comm = MPI_COMM_NULL;
+  MPI_Comm replica_comm = MPI_COMM_NULL;
   MPI_CHECK(
       MPI_Comm_split(MPI_COMM_WORLD, replica >= 0 ? replica : MPI_UNDEFINED, rank, &replica_comm));
-  MPI_CHECK(
-      MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node_comm));
-  int local_rank = 0;
-  MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank));
+  // GPUs go to the engine ranks of a node in order (a coordinator-only rank takes none).
+  int local_rank = 0, local_size = 1;
+  {
+    MPI_Comm engine_comm = MPI_COMM_NULL, node_comm = MPI_COMM_NULL;
+    MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, replica >= 0 ? 0 : MPI_UNDEFINED, rank, &engine_comm));
+    if (engine_comm != MPI_COMM_NULL) {
+      MPI_CHECK(
+          MPI_Comm_split_type(engine_comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node_comm));
+      MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank));
+      MPI_CHECK(MPI_Comm_size(node_comm, &local_size));
+      MPI_Comm_free(&node_comm);
+      MPI_Comm_free(&engine_comm);
+    }
+  }
   const std::string host = host_name();
   const std::vector<std::string> hosts = all_gather_strings(host, world);
   const std::vector<int> slots = wire::split_slots(options.concurrency, topo.replicas);
@@ -212,6 +222,7 @@ int run_cluster(int argc, char** argv) {
     setup.topology = topo;
     setup.rank = rank;
     setup.local_rank = local_rank;
+    setup.local_size = local_size;
     setup.host = host;
     setup.backend = backend;
     setup.slots = slots;
@@ -251,7 +262,6 @@ int run_cluster(int argc, char** argv) {
   MPI_CHECK(MPI_Bcast(&exit_code, 1, MPI_INT, 0, MPI_COMM_WORLD));
   worker.reset();
   if (replica_comm != MPI_COMM_NULL) MPI_Comm_free(&replica_comm);
-  MPI_Comm_free(&node_comm);
   return exit_code;
 }
 

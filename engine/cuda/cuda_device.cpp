@@ -2,13 +2,15 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+
 #include "common/error.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_probe.cuh"
 
 namespace tpbench {
 
-GpuInfo select_gpu(int local_rank) {
+GpuInfo select_gpu(int local_rank, int local_size) {
   GpuInfo gpu;
   const cudaError_t err = cudaGetDeviceCount(&gpu.count);
   if (err != cudaSuccess || gpu.count == 0) {
@@ -18,6 +20,10 @@ GpuInfo select_gpu(int local_rank) {
                      "); use --backend cpu");
   }
   gpu.device = (local_rank < 0 ? 0 : local_rank) % gpu.count;
+  gpu.sharing_ranks = 0;
+  for (int r = 0; r < std::max(local_size, 1); ++r)
+    gpu.sharing_ranks += r % gpu.count == gpu.device;
+  gpu.sharing_ranks = std::max(gpu.sharing_ranks, 1);
   CUDA_CHECK(cudaSetDevice(gpu.device));
   cudaDeviceProp prop;
   CUDA_CHECK(cudaGetDeviceProperties(&prop, gpu.device));

@@ -27,7 +27,7 @@ std::string mib(int64_t bytes) {
 
 CudaModelRunner::CudaModelRunner(const EngineOptions& options, Communicator& comm)
     : options_(options), comm_(comm) {
-  gpu_ = select_gpu(options.local_rank);
+  gpu_ = select_gpu(options.local_rank, options.local_size);
   config_ = load_model_config(options.model_dir);
   const std::string config_path = options.model_dir + "/config.json";
   if (config_.head_dim > kMaxHeadDim || config_.head_dim % 2 != 0)
@@ -85,15 +85,20 @@ KvLayout CudaModelRunner::kv_layout(int block_size) const {
 int64_t CudaModelRunner::kv_budget_bytes(double fraction) const {
   size_t free_bytes = 0, total_bytes = 0;
   CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-  const int64_t budget = static_cast<int64_t>(static_cast<double>(free_bytes) * fraction);
+  // Ranks sharing the GPU each take their share of the fraction: whichever measures first, the
+  // caches together stay within fraction x the free memory.
+  const int64_t budget =
+      static_cast<int64_t>(static_cast<double>(free_bytes) * fraction / gpu_.sharing_ranks);
   const int64_t one_context = kv_layout(1).bytes_per_block * config_.max_position_embeddings;
   if (budget < one_context)
-    throw InputError("--cache-max-entry-count " + std::to_string(fraction) + ": the KV cache (" +
-                     mib(budget) + " of " + mib(static_cast<int64_t>(free_bytes)) +
-                     " free on GPU " + std::to_string(gpu_.device) +
-                     " after the weights) does not hold one request of the model's context (" +
-                     std::to_string(config_.max_position_embeddings) + " tokens need " +
-                     mib(one_context) + ")");
+    throw InputError(
+        "--cache-max-entry-count " + std::to_string(fraction) + ": the KV cache (" + mib(budget) +
+        " of " + mib(static_cast<int64_t>(free_bytes)) + " free on GPU " +
+        std::to_string(gpu_.device) + " after the weights" +
+        (gpu_.sharing_ranks > 1 ? ", shared by " + std::to_string(gpu_.sharing_ranks) + " ranks"
+                                : std::string()) +
+        ") does not hold one request of the model's context (" +
+        std::to_string(config_.max_position_embeddings) + " tokens need " + mib(one_context) + ")");
   return budget;
 }
 
@@ -132,9 +137,12 @@ std::string CudaModelRunner::describe() const {
   out << "cuda " << dtype_name(dtype_) << " " << c.model_type << " layers " << c.num_layers
       << " hidden " << c.hidden_size << " heads " << c.num_heads << "/" << c.num_kv_heads
       << " vocab " << c.vocab_size << ", tp " << shard_.size << ", GPU " << gpu_.device << " "
-      << gpu_.name << " (sm_" << gpu_.cc_major << gpu_.cc_minor << "), weights "
-      << mib(pass_->weight_bytes()) << "/rank" << (options_.dummy_weights ? " (dummy)" : "") << ", "
-      << pass_->graph_summary() << ", sampling on the GPU";
+      << gpu_.name << " (sm_" << gpu_.cc_major << gpu_.cc_minor << ")"
+      << (gpu_.sharing_ranks > 1 ? " shared by " + std::to_string(gpu_.sharing_ranks) + " ranks"
+                                 : std::string())
+      << ", weights " << mib(pass_->weight_bytes()) << "/rank"
+      << (options_.dummy_weights ? " (dummy)" : "") << ", " << pass_->graph_summary()
+      << ", sampling on the GPU";
   return out.str();
 }
 

@@ -33,7 +33,8 @@ class CudaModelRunner final : public ModelRunner {
 
   int32_t vocab_size() const override { return config_.vocab_size; }
   KvLayout kv_layout(int block_size) const override;
-  // Free GPU memory (after weights and activations) x fraction. Throws InputError when that
+  // Free GPU memory (after weights and activations) x fraction / the engine ranks of this node
+  // sharing the GPU. Throws InputError when that
   // does not hold one sequence of the model's full context (max_position_embeddings).
   int64_t kv_budget_bytes(double fraction) const override;
   void allocate_kv(int32_t num_blocks, int block_size) override;
