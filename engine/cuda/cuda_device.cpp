@@ -10,6 +10,12 @@
 
 namespace tpbench {
 
+int ranks_on_device(int local_size, int device_count, int device) {
+  int n = 0;
+  for (int r = 0; r < local_size; ++r) n += r % device_count == device;
+  return std::max(n, 1);
+}
+
 GpuInfo select_gpu(int local_rank, int local_size) {
   GpuInfo gpu;
   const cudaError_t err = cudaGetDeviceCount(&gpu.count);

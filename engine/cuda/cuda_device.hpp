@@ -16,6 +16,10 @@ struct GpuInfo {
   int64_t total_bytes = 0;
 };
 
+// How many of a node's local_size engine ranks get `device` of device_count (rank r gets
+// r % device_count); at least 1.
+int ranks_on_device(int local_size, int device_count, int device);
+
 // cudaSetDevice(local_rank % visible devices), of local_size engine ranks on the node. Throws
 // InputError when no GPU is visible or the build has no kernels for it.
 GpuInfo select_gpu(int local_rank, int local_size = 1);

@@ -83,7 +83,8 @@ class TypedForwardPass final : public ForwardPass {
     CUDA_CHECK(cudaMemcpy(inv_freq_.data(), ctx_.inv_freq.data(),
                           ctx_.inv_freq.size() * sizeof(float), cudaMemcpyHostToDevice));
     graph_rows_ = ctx_.cuda_graphs ? std::max(0, ctx_.max_batch_size) : 0;
-    graph_splits_ = cuda::decode_attention_splits(c.max_position_embeddings);
+    graph_context_ = std::min<int32_t>(c.max_position_embeddings, kGraphMaxContext);
+    graph_splits_ = cuda::decode_attention_splits(graph_context_);
     reserve(std::max<int64_t>(ctx_.reserve_tokens, graph_rows_),
             std::max<int64_t>(ctx_.reserve_logit_rows, graph_rows_));
     // Everything the graphs bake in is allocated before the KV cache is sized from free memory.

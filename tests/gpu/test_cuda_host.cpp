@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "engine/comm/single_rank_communicator.hpp"
+#include "engine/cuda/cuda_device.hpp"
 #include "engine/cuda/cuda_engine.hpp"
 #include "engine/cuda/decode_graphs.hpp"
 #include "engine/cuda/device_weights.hpp"
@@ -86,6 +87,15 @@ TEST(CudaStepMetadata, RejectsBadTokensAndTables) {
   StepPlan bad_block;
   bad_block.seqs.push_back(chunk(1, {1}, 0, {10}, true));
   EXPECT_THROW(build_step_metadata(bad_block, 4, 10, 100, m), InternalError);
+}
+
+TEST(CudaDevice, RanksSharingAGpuAreCounted) {
+  EXPECT_EQ(ranks_on_device(1, 1, 0), 1);
+  EXPECT_EQ(ranks_on_device(2, 1, 0), 2);  // two replicas on one GPU
+  EXPECT_EQ(ranks_on_device(8, 8, 3), 1);  // one rank per GPU
+  EXPECT_EQ(ranks_on_device(6, 4, 1), 2);  // ranks 1 and 5
+  EXPECT_EQ(ranks_on_device(6, 4, 3), 1);  // rank 3
+  EXPECT_EQ(ranks_on_device(0, 4, 0), 1);
 }
 
 TEST(CudaDecodeGraphs, BucketsCoverEveryBatchSize) {
