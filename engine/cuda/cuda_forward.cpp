@@ -50,6 +50,11 @@ class MetadataUpload {
   size_t bytes_ = 0;
 };
 
+// Decode graphs launch attention for their longest context (partitions past a sequence's end
+// return at once); beyond this many tokens that launch and its workspace cost more than the
+// graph saves, so longer steps run eagerly.
+constexpr int32_t kGraphMaxContext = 8192;
+
 // Device pointers and counts of one step, as the kernels read them.
 struct StepArgs {
   int64_t rows = 0;
@@ -187,8 +192,9 @@ class TypedForwardPass final : public ForwardPass {
   float* run(const StepMetadata& m) {
     TPBENCH_CHECK(kv_.data() != nullptr, "forward before allocate_kv");
     if (m.n_tokens() == 0) return full_logits();
-    const int32_t bucket =
-        graph_rows_ > 0 && is_pure_decode(m) ? graphs_.bucket_for(m.n_tokens()) : 0;
+    const bool replayable =
+        graph_rows_ > 0 && is_pure_decode(m) && m.max_decode_splits <= graph_splits_;
+    const int32_t bucket = replayable ? graphs_.bucket_for(m.n_tokens()) : 0;
     if (bucket > 0) {
       fill_decode_graph_inputs(m, bucket, layout_, num_blocks_, block_size_, graph_host_.data());
       CUDA_CHECK(cudaMemcpyAsync(graph_dev_.data(), graph_host_.data(), layout_.bytes,
@@ -260,8 +266,7 @@ class TypedForwardPass final : public ForwardPass {
   }
 
   void capture_decode_graphs() {
-    const int32_t max_blocks =
-        (ctx_.config.max_position_embeddings + block_size_ - 1) / block_size_;
+    const int32_t max_blocks = (graph_context_ + block_size_ - 1) / block_size_;
     layout_ = decode_graph_layout(graph_rows_, max_blocks);
     graph_host_.ensure(layout_.bytes);
     graph_dev_.ensure(layout_.bytes);
@@ -380,8 +385,9 @@ class TypedForwardPass final : public ForwardPass {
   PinnedBuffer meta_host_;
   DeviceArray<unsigned char> meta_dev_;
   // Decode graphs.
-  int32_t graph_rows_ = 0;  // 0: off
-  int graph_splits_ = 0;    // decode splits of the longest context
+  int32_t graph_rows_ = 0;     // 0: off
+  int32_t graph_context_ = 0;  // longest context a graph replays (longer ones run eagerly)
+  int graph_splits_ = 0;       // its decode-attention splits
   DecodeGraphLayout layout_;
   PinnedBuffer graph_host_;
   DeviceArray<unsigned char> graph_dev_;
