@@ -18,6 +18,7 @@ struct EngineOptions {
   int local_rank = 0;          // which GPU (cuda): local_rank % visible GPUs
   int local_size = 1;          // engine ranks on this node (ranks sharing a GPU split its KV)
   bool cuda_graphs = true;     // cuda: replay decode steps from CUDA graphs
+  bool greedy_only = false;    // every request is greedy: no sampling workspace needed
   // sim backend
   double sim_step_ms = -1;
   double sim_base_ms = 5.0;

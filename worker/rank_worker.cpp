@@ -28,6 +28,7 @@ EngineOptions engine_options_for(const RunOptions& o, const std::string& backend
   e.local_rank = local_rank;
   e.local_size = local_size;
   e.cuda_graphs = o.cuda_graphs;
+  e.greedy_only = o.top_k == 1 || o.temperature <= 0;
   e.sim_step_ms = o.sim_step_ms;
   e.sim_base_ms = o.sim_base_ms;
   e.sim_per_token_us = o.sim_per_token_us;

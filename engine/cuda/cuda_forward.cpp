@@ -97,6 +97,11 @@ class TypedForwardPass final : public ForwardPass {
       decode_ws_.ensure(cuda::decode_attention_workspace_floats(
           graph_rows_, ctx_.shard.heads, static_cast<int>(hd_), graph_splits_));
     tokens_dev_.ensure(std::max<int64_t>(ctx_.reserve_logit_rows, 1));
+    // A run that samples gets its sampling workspace now, before the KV cache takes its share.
+    if (ctx_.reserve_sampling && ctx_.reserve_logit_rows > 0) {
+      sample_ws_.ensure(cuda::sample_rows_workspace_bytes(ctx_.reserve_logit_rows, c.vocab_size));
+      sample_params_dev_.ensure(ctx_.reserve_logit_rows * sizeof(cuda::SampleRowParams));
+    }
   }
 
   int64_t weight_bytes() const override { return w_.bytes; }
@@ -135,7 +140,10 @@ class TypedForwardPass final : public ForwardPass {
         std::to_string(rows.size()) + " sampling rows for " + std::to_string(n) + " logit rows");
     float* full = run(m);
     tokens.resize(n);
-    if (n == 0) return;
+    if (n == 0) {  // chunked prefill, no chunk ends this step: still one step, fully done
+      CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+      return;
+    }
     const cudaStream_t st = ctx_.stream;
     sample_params_.clear();
     for (int64_t r = 0; r < n; ++r) {
@@ -197,7 +205,10 @@ class TypedForwardPass final : public ForwardPass {
     const int32_t bucket = replayable ? graphs_.bucket_for(m.n_tokens()) : 0;
     if (bucket > 0) {
       fill_decode_graph_inputs(m, bucket, layout_, num_blocks_, block_size_, graph_host_.data());
-      CUDA_CHECK(cudaMemcpyAsync(graph_dev_.data(), graph_host_.data(), layout_.bytes,
+      // The tables come last: the bucket's rows of them end what it reads.
+      const size_t bytes = layout_.tables + size_t{static_cast<uint32_t>(bucket)} *
+                                                layout_.max_blocks_per_seq * sizeof(int32_t);
+      CUDA_CHECK(cudaMemcpyAsync(graph_dev_.data(), graph_host_.data(), bytes,
                                  cudaMemcpyHostToDevice, ctx_.stream));
       if (!graphs_.captured(bucket)) capture(bucket);
       graphs_.launch(bucket, ctx_.stream);
@@ -266,11 +277,21 @@ class TypedForwardPass final : public ForwardPass {
   }
 
   void capture_decode_graphs() {
-    const int32_t max_blocks = (graph_context_ + block_size_ - 1) / block_size_;
+    // Tables for every context the splits check lets through.
+    const int32_t max_blocks =
+        (graph_splits_ * cuda::kDecodePartition + block_size_ - 1) / block_size_;
     layout_ = decode_graph_layout(graph_rows_, max_blocks);
     graph_host_.ensure(layout_.bytes);
     graph_dev_.ensure(layout_.bytes);
     graphs_.set_buckets(decode_graph_buckets(graph_rows_));
+    // One eager run of the largest bucket (all padding rows) first: cuBLAS, NCCL's connections
+    // and every kernel are set up outside any capture.
+    fill_decode_graph_inputs(StepMetadata{}, graph_rows_, layout_, num_blocks_, block_size_,
+                             graph_host_.data());
+    CUDA_CHECK(cudaMemcpyAsync(graph_dev_.data(), graph_host_.data(), layout_.bytes,
+                               cudaMemcpyHostToDevice, ctx_.stream));
+    enqueue_model(graph_args(graph_rows_));
+    CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
     for (int32_t b : graphs_.buckets()) capture(b);
     CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
   }

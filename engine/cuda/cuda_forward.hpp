@@ -31,6 +31,8 @@ struct ForwardContext {
   // Pure decode steps of up to max_batch_size sequences replay CUDA graphs (DecodeGraphs).
   bool cuda_graphs = true;
   int32_t max_batch_size = 0;
+  // The run samples (not greedy only): GPU sampling's workspace is allocated up front.
+  bool reserve_sampling = true;
 };
 
 class ForwardPass {
@@ -49,7 +51,8 @@ class ForwardPass {
   // forward without copy_logits).
   virtual void forward_sampled(const StepMetadata& meta, const std::vector<SamplingRow>& rows,
                                std::vector<int32_t>& tokens) = 0;
-  // "graphs: 35 buckets up to 256 rows, 35 captured" or "graphs: off".
+  // "cuda graphs for decode steps of up to 256 rows (35 of 35 buckets captured)" or
+  // "cuda graphs off".
   virtual std::string graph_summary() const = 0;
 };
 

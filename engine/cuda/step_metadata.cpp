@@ -92,7 +92,8 @@ DecodeGraphLayout decode_graph_layout(int32_t max_rows, int32_t max_blocks_per_s
 void fill_decode_graph_inputs(const StepMetadata& m, int32_t bucket, const DecodeGraphLayout& l,
                               int32_t pad_block, int block_size, unsigned char* staging) {
   const int64_t n = m.n_tokens();
-  TPBENCH_CHECK(is_pure_decode(m), "decode graph inputs of a step that is not pure decode");
+  TPBENCH_CHECK(n == 0 || is_pure_decode(m),
+                "decode graph inputs of a step that is not pure decode");
   TPBENCH_CHECK(n <= bucket && bucket <= l.max_rows,
                 "decode graph of " + std::to_string(bucket) + " rows for " + std::to_string(n) +
                     " sequences (at most " + std::to_string(l.max_rows) + ")");

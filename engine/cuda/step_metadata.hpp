@@ -41,7 +41,7 @@ DecodeGraphLayout decode_graph_layout(int32_t max_rows, int32_t max_blocks_per_s
 
 // Writes the pure-decode step `m` into `staging` (layout.bytes) padded to `bucket` rows: padding
 // row i decodes token 0 at position 0 of the spare block `pad_block`, and every row's logits
-// are computed (those of padding rows are ignored).
+// are computed (those of padding rows are ignored). An empty `m` gives padding rows only.
 void fill_decode_graph_inputs(const StepMetadata& m, int32_t bucket,
                               const DecodeGraphLayout& layout, int32_t pad_block, int block_size,
                               unsigned char* staging);

@@ -140,7 +140,10 @@ void sampling_distribution(const float* logits, int32_t vocab, const SamplingPar
     select_top_k(logits, vocab, k, cand);
   } else {
     cand.resize(vocab);
-    for (int32_t v = 0; v < vocab; ++v) cand[v] = {logits[v], v, 0.0f};
+    for (int32_t v = 0; v < vocab; ++v) {
+      const float x = logits[v];  // NaN weighs nothing, as the top-k path drops it
+      cand[v] = {x != x ? -std::numeric_limits<float>::infinity() : x, v, 0.0f};
+    }
   }
   const float max_logit =
       cand.empty()

@@ -1,8 +1,10 @@
 #pragma once
-// Decode attention over the paged KV cache, split over the context (flash-decoding): each
-// (sequence, head, partition of kDecodePartition keys) block computes a partial softmax, a
-// second kernel merges the partitions. CPU twin: cpu::paged_attention (kernels/cpu) on chunks of
-// one query.
+// Decode attention over the paged KV cache, split over the context (flash-decoding): the
+// context is cut into partitions of kDecodePartition keys; each (sequence, head, z) block folds
+// every Z-th partition into a partial softmax (online), a second kernel merges the Z partials.
+// Z = decode_attention_grid_z: few sequences split their context over many blocks, many
+// sequences need no split; the grid never grows with the context. CPU twin: cpu::paged_attention
+// (kernels/cpu) on chunks of one query.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
@@ -21,7 +23,10 @@ inline int decode_attention_splits(int64_t keys) {
   return static_cast<int>((keys + kDecodePartition - 1) / kDecodePartition);
 }
 
-// Floats of the workspace decode_attention needs.
+// The z extent of the launch for n_seqs sequences of n_heads heads, at most max_splits.
+int decode_attention_grid_z(int n_heads, int n_seqs, int max_splits);
+
+// Floats of the workspace decode_attention needs (an upper bound: z <= max_splits).
 inline size_t decode_attention_workspace_floats(int n_seqs, int n_heads, int head_dim,
                                                 int max_splits) {
   return static_cast<size_t>(n_seqs) * n_heads * max_splits * (head_dim + 2);
@@ -32,8 +37,9 @@ inline size_t decode_attention_workspace_floats(int n_seqs, int n_heads, int hea
 // [0, start_pos]; position p is cache row block_tables[block_table_offset + p / block_size] *
 // block_size + p % block_size of k_cache / v_cache [rows, n_kv_heads, head_dim] (T). Query head h
 // reads KV head h / (n_heads / n_kv_heads); scores are scaled by 1/sqrt(head_dim). The result
-// goes to out + row * out_stride + h * head_dim (T). max_splits >= decode_attention_splits of
-// every sequence's start_pos + 1; workspace holds decode_attention_workspace_floats.
+// goes to out + row * out_stride + h * head_dim (T); head_dim <= 256. max_splits >= 1 bounds z
+// (any value is correct; decode_attention_splits of the longest context is the useful most);
+// workspace holds decode_attention_workspace_floats.
 template <typename T>
 void decode_attention(const float* q, int64_t q_stride, const T* k_cache, const T* v_cache,
                       const AttentionSeqDesc* seqs, int n_seqs, const int32_t* block_tables,

@@ -18,14 +18,16 @@ namespace {
 constexpr int kPrepareThreads = 256;
 constexpr int kSampleThreads = 512;
 
+// The sort ping-pongs between two key and two id buffers (cub::DoubleBuffer), so it needs no
+// copies of its own; `sorted_*` point at whichever pair holds the result.
 struct Workspace {
-  float* keys_in;
-  float* keys_out;
-  int32_t* ids_in;
-  int32_t* ids_out;
+  float* keys[2];
+  int32_t* ids[2];
   int32_t* offsets;  // [n + 1]: segment j is [offsets[j], offsets[j + 1])
   void* sort_temp;
   size_t sort_temp_bytes;
+  const float* sorted_keys;
+  const int32_t* sorted_ids;
 };
 
 size_t align_up(size_t bytes) {
@@ -34,11 +36,11 @@ size_t align_up(size_t bytes) {
 
 size_t sort_temp_bytes(int64_t rows, int64_t vocab) {
   size_t bytes = 0;
+  cub::DoubleBuffer<float> keys(nullptr, nullptr);
+  cub::DoubleBuffer<int32_t> ids(nullptr, nullptr);
   CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairsDescending(
-      nullptr, bytes, static_cast<const float*>(nullptr), static_cast<float*>(nullptr),
-      static_cast<const int32_t*>(nullptr), static_cast<int32_t*>(nullptr),
-      static_cast<int>(rows * vocab), static_cast<int>(rows), static_cast<const int32_t*>(nullptr),
-      static_cast<const int32_t*>(nullptr)));
+      nullptr, bytes, keys, ids, static_cast<int>(rows * vocab), static_cast<int>(rows),
+      static_cast<const int32_t*>(nullptr), static_cast<const int32_t*>(nullptr)));
   return bytes;
 }
 
@@ -46,14 +48,14 @@ Workspace carve(void* base, size_t bytes, int64_t rows, int64_t vocab) {
   const size_t items = static_cast<size_t>(rows * vocab);
   auto* p = static_cast<unsigned char*>(base);
   Workspace w{};
-  w.keys_in = reinterpret_cast<float*>(p);
-  p += align_up(items * sizeof(float));
-  w.keys_out = reinterpret_cast<float*>(p);
-  p += align_up(items * sizeof(float));
-  w.ids_in = reinterpret_cast<int32_t*>(p);
-  p += align_up(items * sizeof(int32_t));
-  w.ids_out = reinterpret_cast<int32_t*>(p);
-  p += align_up(items * sizeof(int32_t));
+  for (float*& keys : w.keys) {
+    keys = reinterpret_cast<float*>(p);
+    p += align_up(items * sizeof(float));
+  }
+  for (int32_t*& ids : w.ids) {
+    ids = reinterpret_cast<int32_t*>(p);
+    p += align_up(items * sizeof(int32_t));
+  }
   w.offsets = reinterpret_cast<int32_t*>(p);
   p += align_up((rows + 1) * sizeof(int32_t));
   w.sort_temp = p;
@@ -62,15 +64,14 @@ Workspace carve(void* base, size_t bytes, int64_t rows, int64_t vocab) {
   return w;
 }
 
-// grid (chunks, n): copies the sampled rows into the sort's input, NaN -> -inf (never drawn,
-// as the host drops NaN candidates) and -0.0 -> +0.0 (the host compares them equal), with
-// their token ids as values.
+// grid (chunks, n): copies the sampled rows into the sort's input, NaN -> -inf (weight 0, as
+// on the host) and -0.0 -> +0.0 (the host compares them equal), with their token ids as values.
 __global__ void prepare_kernel(const float* logits, int64_t vocab, const SampleRowParams* params,
                                int n, Workspace w) {
   const int j = blockIdx.y;
   const float* row = logits + int64_t{params[j].row} * vocab;
-  float* keys = w.keys_in + int64_t{j} * vocab;
-  int32_t* ids = w.ids_in + int64_t{j} * vocab;
+  float* keys = w.keys[0] + int64_t{j} * vocab;
+  int32_t* ids = w.ids[0] + int64_t{j} * vocab;
   for (int64_t v = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; v < vocab;
        v += int64_t{gridDim.x} * blockDim.x) {
     const float x = row[v];
@@ -153,8 +154,8 @@ __global__ void sample_sorted_kernel(const SampleRowParams* params, int64_t voca
                                      int32_t* tokens) {
   const int j = blockIdx.x;
   const SampleRowParams p = params[j];
-  const float* logit = w.keys_out + int64_t{j} * vocab;
-  const int32_t* ids = w.ids_out + int64_t{j} * vocab;
+  const float* logit = w.sorted_keys + int64_t{j} * vocab;
+  const int32_t* ids = w.sorted_ids + int64_t{j} * vocab;
   const float max_logit = logit[0];
   if (!isfinite(max_logit)) return;  // nothing finite to weigh: the argmax already there stays
   const int k = (p.top_k <= 0 || p.top_k >= vocab) ? static_cast<int>(vocab) : p.top_k;
@@ -194,7 +195,7 @@ size_t sample_rows_workspace_bytes(int64_t max_rows, int64_t vocab) {
          align_up((max_rows + 1) * sizeof(int32_t)) + sort_temp_bytes(max_rows, vocab);
 }
 
-void sample_rows(float* logits, int64_t rows, int64_t vocab, const SampleRowParams* params,
+void sample_rows(const float* logits, int64_t rows, int64_t vocab, const SampleRowParams* params,
                  int n_sampled, void* workspace, size_t workspace_bytes, int32_t* tokens,
                  cudaStream_t stream) {
   if (rows == 0) return;
@@ -202,8 +203,10 @@ void sample_rows(float* logits, int64_t rows, int64_t vocab, const SampleRowPara
                 "sample_rows: " + std::to_string(rows) + " rows of " + std::to_string(vocab));
   argmax_rows(logits, rows, vocab, tokens, stream);
   if (n_sampled == 0) return;
-  TPBENCH_CHECK(n_sampled <= rows, "sample_rows: more sampled rows than rows");
-  const Workspace w = carve(workspace, workspace_bytes, n_sampled, vocab);
+  TPBENCH_CHECK(
+      n_sampled <= rows && n_sampled < 65536,
+      "sample_rows: " + std::to_string(n_sampled) + " sampled rows of " + std::to_string(rows));
+  Workspace w = carve(workspace, workspace_bytes, n_sampled, vocab);
   size_t temp_bytes = sort_temp_bytes(n_sampled, vocab);
   TPBENCH_CHECK(temp_bytes <= w.sort_temp_bytes,
                 "sample_rows: workspace of " + std::to_string(workspace_bytes) + " bytes is short");
@@ -212,10 +215,13 @@ void sample_rows(float* logits, int64_t rows, int64_t vocab, const SampleRowPara
   prepare_kernel<<<dim3(chunks, n_sampled), kPrepareThreads, 0, stream>>>(logits, vocab, params,
                                                                           n_sampled, w);
   CUDA_CHECK(cudaGetLastError());
+  cub::DoubleBuffer<float> keys(w.keys[0], w.keys[1]);
+  cub::DoubleBuffer<int32_t> ids(w.ids[0], w.ids[1]);
   CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortPairsDescending(
-      w.sort_temp, temp_bytes, w.keys_in, w.keys_out, w.ids_in, w.ids_out,
-      static_cast<int>(n_sampled * vocab), n_sampled, w.offsets, w.offsets + 1, 0,
-      static_cast<int>(sizeof(float) * 8), stream));
+      w.sort_temp, temp_bytes, keys, ids, static_cast<int>(n_sampled * vocab), n_sampled, w.offsets,
+      w.offsets + 1, 0, static_cast<int>(sizeof(float) * 8), stream));
+  w.sorted_keys = keys.Current();  // the dispatch picked the buffer on the host
+  w.sorted_ids = ids.Current();
   sample_sorted_kernel<<<n_sampled, kSampleThreads, 0, stream>>>(params, vocab, w, tokens);
   CUDA_CHECK(cudaGetLastError());
 }

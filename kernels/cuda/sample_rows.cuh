@@ -20,14 +20,15 @@ struct SampleRowParams {
   uint64_t draw_index = 0;
 };
 
-// Bytes of device workspace sample_rows needs for up to `max_rows` sampled rows.
+// Bytes of device workspace sample_rows needs for up to `max_rows` sampled rows (about
+// 16 bytes per row x vocab).
 size_t sample_rows_workspace_bytes(int64_t max_rows, int64_t vocab);
 
 // tokens[r] = argmax of logits row r for every r < rows; then, for each params[j] (j < n_sampled,
 // device memory), tokens[params[j].row] = the token drawn from that row. NaN logits never win
-// and are never drawn. `logits` [rows, vocab] is scratch afterwards (NaN and -0.0 are rewritten
-// in place). `workspace` holds sample_rows_workspace_bytes(n_sampled, vocab) or more.
-void sample_rows(float* logits, int64_t rows, int64_t vocab, const SampleRowParams* params,
+// and weigh nothing. `workspace` holds sample_rows_workspace_bytes(n_sampled, vocab) or more;
+// rows * vocab < 2^31 and n_sampled < 65536.
+void sample_rows(const float* logits, int64_t rows, int64_t vocab, const SampleRowParams* params,
                  int n_sampled, void* workspace, size_t workspace_bytes, int32_t* tokens,
                  cudaStream_t stream);
 

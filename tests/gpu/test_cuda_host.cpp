@@ -98,6 +98,17 @@ TEST(CudaDevice, RanksSharingAGpuAreCounted) {
   EXPECT_EQ(ranks_on_device(0, 4, 0), 1);
 }
 
+// Few (sequence, head) pairs split the context over grid z; many need none; z never exceeds
+// max_splits (so a graph's grid does not grow with the context).
+TEST(CudaDecodeAttention, GridZ) {
+  EXPECT_EQ(cuda::decode_attention_grid_z(4, 5, 1), 1);
+  EXPECT_EQ(cuda::decode_attention_grid_z(4, 5, 64), 52);  // ceil(1024 / 20)
+  EXPECT_EQ(cuda::decode_attention_grid_z(32, 256, 16), 1);
+  EXPECT_EQ(cuda::decode_attention_grid_z(32, 1, 16), 16);
+  EXPECT_EQ(cuda::decode_attention_grid_z(32, 8, 16), 4);
+  EXPECT_EQ(cuda::decode_attention_grid_z(8, 1, 0), 1);
+}
+
 TEST(CudaDecodeGraphs, BucketsCoverEveryBatchSize) {
   EXPECT_EQ(decode_graph_buckets(1), (std::vector<int32_t>{1}));
   EXPECT_EQ(decode_graph_buckets(6), (std::vector<int32_t>{1, 2, 4, 6}));
@@ -159,6 +170,15 @@ TEST(CudaDecodeGraphs, InputsArePaddedIntoTheSpareBlock) {
        {layout.ids, layout.positions, layout.slots, layout.seqs, layout.logit_rows, layout.tables})
     EXPECT_EQ(offset % 256, 0u);
   EXPECT_GE(layout.bytes, layout.tables + 8 * 5 * sizeof(int32_t));
+
+  // No step at all (the warm-up before capture): padding rows only.
+  fill_decode_graph_inputs(StepMetadata{}, 8, layout, pad_block, bs, staging.data());
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(ids[i], 0);
+    EXPECT_EQ(slots[i], int64_t{pad_block} * bs);
+    EXPECT_EQ(tables[i * 5], pad_block);
+    EXPECT_EQ(seqs[i].start_pos, 0);
+  }
 
   // Too small a bucket, a step with a prefill chunk, or a context beyond the graphs' tables.
   EXPECT_THROW(fill_decode_graph_inputs(m, 2, layout, pad_block, bs, staging.data()),

@@ -244,9 +244,12 @@ TYPED_TEST(CudaKernel, RopeWritesRotatedKAndVIntoPagedCache) {
 
 // A paged cache filled with random T values and scrambled block tables for `chunks`
 // ((start_pos, n_tokens) per sequence); checks the CUDA attention against cpu::paged_attention.
+// decode_max_splits > 0 replaces the decode kernel's max_splits (by default the longest
+// context's partitions).
 template <typename T>
 void check_attention(std::mt19937& rng, const std::vector<std::pair<int32_t, int32_t>>& chunks,
-                     int heads, int kv_heads, int hd, int block_size, bool decode_kernel) {
+                     int heads, int kv_heads, int hd, int block_size, bool decode_kernel,
+                     int decode_max_splits = 0) {
   const int64_t qw = int64_t{heads} * hd, kvw = int64_t{kv_heads} * hd, q_stride = qw + 2 * kvw;
   int32_t blocks_needed = 0;
   int64_t tokens = 0;
@@ -283,6 +286,7 @@ void check_attention(std::mt19937& rng, const std::vector<std::pair<int32_t, int
     max_splits = std::max(max_splits, cuda::decode_attention_splits(int64_t{start} + n));
     first += n;
   }
+  if (decode_max_splits > 0) max_splits = decode_max_splits;
   for (const auto& d : descs)
     cpu_seqs.push_back(
         {d.first_token, d.n_tokens, d.start_pos, flat_tables.data() + d.block_table_offset});
@@ -321,6 +325,19 @@ TYPED_TEST(CudaKernel, DecodeAttentionAcrossSplitBoundaries) {
   check_attention<TypeParam>(this->rng_,
                              {{0, 1}, {16, 1}, {P - 2, 1}, {P - 1, 1}, {P, 1}, {5 * P + 12, 1}}, 8,
                              2, 80, 7, /*decode_kernel=*/true);
+}
+
+// One block folding several partitions (z capped at 1 and 2), and more splits allowed than any
+// context needs (what a decode graph launches).
+TYPED_TEST(CudaKernel, DecodeAttentionFoldsPartitionsAndToleratesSpareSplits) {
+  SEED_TRACE();
+  const int P = cuda::kDecodePartition;
+  const std::vector<std::pair<int32_t, int32_t>> chunks = {
+      {5 * P + 40, 1}, {0, 1}, {P, 1}, {2 * P - 1, 1}, {3 * P + 7, 1}};
+  for (int max_splits : {1, 2, 64}) {
+    SCOPED_TRACE("max_splits " + std::to_string(max_splits));
+    check_attention<TypeParam>(this->rng_, chunks, 4, 2, 64, 16, true, max_splits);
+  }
 }
 
 TYPED_TEST(CudaKernel, DecodeAttentionLlamaShape) {

@@ -86,6 +86,7 @@ TEST(CudaSampling, MatchesTheHostSamplerAcrossParameters) {
       if (r % 5 == 1) row[rng() % vocab] = row[rng() % vocab] = 12.5f;  // tied best
       if (r % 7 == 2) row[rng() % vocab] = NAN;
       if (r % 7 == 3) row[rng() % vocab] = -INFINITY;
+      if (r % 8 == 4) row[rng() % vocab] = NAN;  // on the whole-vocabulary softmax rows
       cases[r].params = grid[r % grid.size()];
       cases[r].greedy = is_greedy(cases[r].params);
     }

@@ -262,3 +262,38 @@ TEST(Sampler, TopKSelectionMatchesASortWithTies) {
 
 }  // namespace
 }  // namespace tpbench
+
+namespace tpbench {
+namespace {
+
+// A NaN logit weighs nothing on every path (top-k or the whole vocabulary, with or without
+// top-p), so the draws follow the distribution of the other logits.
+TEST(Sampler, NanLogitsWeighNothingOnEveryPath) {
+  const std::vector<float> clean = {1.0f, 0.5f, 2.0f, -1.0f, 1.5f, 0.0f};
+  std::vector<float> with_nan = clean;
+  with_nan.push_back(std::numeric_limits<float>::quiet_NaN());
+  for (const SamplingParams& p :
+       {SamplingParams{.top_k = 0, .top_p = 1.0f, .temperature = 1.0f, .seed = 3},
+        SamplingParams{.top_k = 0, .top_p = 0.9f, .temperature = 1.0f, .seed = 3},
+        SamplingParams{.top_k = 4, .top_p = 1.0f, .temperature = 1.0f, .seed = 3},
+        SamplingParams{.top_k = 7, .top_p = 0.9f, .temperature = 0.7f, .seed = 3}}) {
+    SCOPED_TRACE("top_k " + std::to_string(p.top_k) + " top_p " + std::to_string(p.top_p));
+    std::vector<TokenProb> want, got;
+    SamplingParams clean_p = p;
+    if (clean_p.top_k > 6) clean_p.top_k = 0;
+    sampling_distribution(clean.data(), 6, clean_p, want);
+    sampling_distribution(with_nan.data(), 7, p, got);
+    // The NaN token may trail with probability 0; the live part is the clean distribution.
+    while (!got.empty() && got.back().prob == 0.0f) got.pop_back();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got[i].token, want[i].token);
+      EXPECT_NEAR(got[i].prob, want[i].prob, 1e-6);
+    }
+    for (uint64_t i = 0; i < 500; ++i)
+      EXPECT_NE(sample_token(with_nan.data(), 7, p, 99, i), 6) << "draw " << i;
+  }
+}
+
+}  // namespace
+}  // namespace tpbench
