@@ -50,9 +50,8 @@ class MetadataUpload {
   size_t bytes_ = 0;
 };
 
-// Decode graphs launch attention for their longest context (partitions past a sequence's end
-// return at once); beyond this many tokens that launch and its workspace cost more than the
-// graph saves, so longer steps run eagerly.
+// The longest context a decode graph replays: its inputs hold a block table of this many tokens
+// per row, uploaded every step; steps with a longer context run eagerly.
 constexpr int32_t kGraphMaxContext = 8192;
 
 // Device pointers and counts of one step, as the kernels read them.
