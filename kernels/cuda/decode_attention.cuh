@@ -23,6 +23,11 @@ inline int decode_attention_splits(int64_t keys) {
   return static_cast<int>((keys + kDecodePartition - 1) / kDecodePartition);
 }
 
+// The lanes that read one row of a head with 16-byte loads (a power of two), or 0 when a row of
+// head_dim elements of element_bytes is not whole vectors, or more than 32 of them: then the
+// scalar kernel runs.
+int decode_attention_vector_group(int head_dim, size_t element_bytes);
+
 // The z extent of the launch for n_seqs sequences of n_heads heads, at most max_splits.
 int decode_attention_grid_z(int n_heads, int n_seqs, int max_splits);
 

@@ -107,6 +107,13 @@ TEST(CudaDecodeAttention, GridZ) {
   EXPECT_EQ(cuda::decode_attention_grid_z(32, 1, 16), 16);
   EXPECT_EQ(cuda::decode_attention_grid_z(32, 8, 16), 4);
   EXPECT_EQ(cuda::decode_attention_grid_z(8, 1, 0), 1);
+  // 16-byte rows: lanes per row, a power of two; 0 sends the head to the scalar kernel.
+  EXPECT_EQ(cuda::decode_attention_vector_group(128, 2), 16);
+  EXPECT_EQ(cuda::decode_attention_vector_group(80, 2), 16);  // 10 lanes busy
+  EXPECT_EQ(cuda::decode_attention_vector_group(256, 2), 32);
+  EXPECT_EQ(cuda::decode_attention_vector_group(64, 4), 16);
+  EXPECT_EQ(cuda::decode_attention_vector_group(256, 4), 0);  // 64 vectors
+  EXPECT_EQ(cuda::decode_attention_vector_group(90, 2), 0);   // not whole vectors
 }
 
 TEST(CudaDecodeGraphs, BucketsCoverEveryBatchSize) {
