@@ -92,9 +92,10 @@ class TypedForwardPass final : public ForwardPass {
     reserve(std::max<int64_t>(ctx_.reserve_tokens, graph_rows_),
             std::max<int64_t>(ctx_.reserve_logit_rows, graph_rows_));
     // Everything the graphs bake in is allocated before the KV cache is sized from free memory.
-    if (graph_rows_ > 0)
-      decode_ws_.ensure(cuda::decode_attention_workspace_floats(
-          graph_rows_, ctx_.shard.heads, static_cast<int>(hd_), graph_splits_));
+    // Decode attention's workspace, for the largest batch at the longest context, never grows.
+    decode_ws_.ensure(cuda::decode_attention_workspace_floats(
+        std::max(1, ctx_.max_batch_size), ctx_.shard.heads, static_cast<int>(hd_),
+        cuda::decode_attention_splits(c.max_position_embeddings)));
     tokens_dev_.ensure(std::max<int64_t>(ctx_.reserve_logit_rows, 1));
     // A run that samples gets its sampling workspace now, before the KV cache takes its share.
     if (ctx_.reserve_sampling && ctx_.reserve_logit_rows > 0) {

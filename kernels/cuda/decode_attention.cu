@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "common/error.hpp"
@@ -14,7 +15,7 @@ namespace {
 constexpr int kThreads = 128;
 constexpr int kWarps = kThreads / 32;
 
-// Workspace layout, per (seq, head, split) item i = (seq * n_heads + head) * max_splits + split:
+// Workspace layout, per (seq, head, z) item i = (seq * n_heads + head) * Z + z (Z = gridDim.z):
 // max[i], sum[i] (of exp(score - max)) and acc[i][d] (sum of exp(score - max) * v[d]).
 struct Workspace {
   float* max;
@@ -26,12 +27,38 @@ __host__ __device__ inline Workspace split_workspace(float* base, size_t items) 
   return {base, base + items, base + 2 * items};
 }
 
+// Where block (h, s, z) of a partition kernel puts its result: with one block per (sequence,
+// head) (Z = 1) the normalised output itself, and no merge runs; else its workspace item.
+template <typename T>
+struct PartialResult {
+  __device__ PartialResult(float* workspace, int n_seqs, int n_heads, int n_z, int s, int h,
+                           int head_dim, T* out, int64_t out_row_offset)
+      : direct(n_z == 1),
+        ws(split_workspace(workspace, static_cast<size_t>(n_seqs) * n_heads * n_z)),
+        item((static_cast<size_t>(s) * n_heads + h) * n_z + blockIdx.z),
+        head_dim(head_dim),
+        o(out + out_row_offset + int64_t{h} * head_dim) {}
+  __device__ void store(int d, float acc, float run_sum) const {
+    if (direct) {
+      o[d] = from_float<T>(acc / run_sum);
+    } else {
+      ws.acc[item * head_dim + d] = acc;
+    }
+  }
+  __device__ void store_softmax(float run_max, float run_sum) const {
+    if (direct) return;
+    ws.max[item] = run_max;
+    ws.sum[item] = run_sum;
+  }
+  bool direct;
+  Workspace ws;
+  size_t item;
+  int head_dim;
+  T* o;
+};
+
 constexpr int kMaxHeadDim = 256;
 constexpr int kDimsPerThread = kMaxHeadDim / kThreads;
-
-// Blocks a launch aims for: enough to fill an H100-class GPU several times over. Fewer
-// (sequence, head) pairs than this split the context across grid z.
-constexpr int kTargetBlocks = 1024;
 
 // Folds a partition's scores[0, n) into the running (max, sum) of an online softmax: scores
 // become exp(score - max) and the return is the factor the running accumulators are scaled by
@@ -75,7 +102,8 @@ __global__ void decode_partition_vec_kernel(const float* q, int64_t q_stride, co
                                             const T* v_cache, const AttentionSeqDesc* seqs,
                                             const int32_t* block_tables, int n_heads,
                                             int n_kv_heads, int head_dim, int block_size, int group,
-                                            float* workspace, float scale) {
+                                            float* workspace, T* out, int64_t out_stride,
+                                            float scale) {
   constexpr int kVec = 16 / sizeof(T);
   __shared__ float scores[kDecodePartition];
   __shared__ int64_t rows[kDecodePartition];
@@ -117,18 +145,28 @@ __global__ void decode_partition_vec_kernel(const float* q, int64_t q_stride, co
 
     // Every lane of a warp runs the same iterations, so the group reductions' shuffles are
     // warp-wide.
-    for (int base = warp * keys_per_warp; base < n; base += kWarps * keys_per_warp) {
-      const int i = base + warp_group;
-      float dot = 0.0f;
-      if (i < n && active) {
-        float k[kVec];
-        load16(k_cache + rows[i] * kv_stride + head_offset, k);
+    // Two keys per group and iteration: both loads are in flight before either dot product.
+    const int key_stride = kWarps * keys_per_warp;
+    for (int base = warp * keys_per_warp; base < n; base += 2 * key_stride) {
+      const int i0 = base + warp_group, i1 = i0 + key_stride;
+      const bool has0 = active && i0 < n, has1 = active && i1 < n;
+      float k0[kVec], k1[kVec];
+      if (has0) load16(k_cache + rows[i0] * kv_stride + head_offset, k0);
+      if (has1) load16(k_cache + rows[i1] * kv_stride + head_offset, k1);
+      float dot0 = 0.0f, dot1 = 0.0f;
 #pragma unroll
-        for (int e = 0; e < kVec; ++e) dot += q_reg[e] * k[e];
+      for (int e = 0; e < kVec; ++e) {
+        if (has0) dot0 += q_reg[e] * k0[e];
+        if (has1) dot1 += q_reg[e] * k1[e];
       }
-      for (int offset = group / 2; offset > 0; offset >>= 1)
-        dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-      if (in_group == 0 && i < n) scores[i] = dot * scale;
+      for (int offset = group / 2; offset > 0; offset >>= 1) {
+        dot0 += __shfl_xor_sync(0xffffffffu, dot0, offset);
+        dot1 += __shfl_xor_sync(0xffffffffu, dot1, offset);
+      }
+      if (in_group == 0) {
+        if (i0 < n) scores[i0] = dot0 * scale;
+        if (i1 < n) scores[i1] = dot1 * scale;
+      }
     }
     __syncthreads();
 
@@ -136,7 +174,20 @@ __global__ void decode_partition_vec_kernel(const float* q, int64_t q_stride, co
 #pragma unroll
     for (int e = 0; e < kVec; ++e) acc[e] *= rescale;
     if (active) {
-      for (int i = group_id; i < n; i += groups) {
+      // Four values in flight per lane, then the rest one by one.
+      int i = group_id;
+      for (; i + 3 * groups < n; i += 4 * groups) {
+        float v0[kVec], v1[kVec], v2[kVec], v3[kVec];
+        load16(v_cache + rows[i] * kv_stride + head_offset, v0);
+        load16(v_cache + rows[i + groups] * kv_stride + head_offset, v1);
+        load16(v_cache + rows[i + 2 * groups] * kv_stride + head_offset, v2);
+        load16(v_cache + rows[i + 3 * groups] * kv_stride + head_offset, v3);
+        const float p0 = scores[i], p1 = scores[i + groups], p2 = scores[i + 2 * groups],
+                    p3 = scores[i + 3 * groups];
+#pragma unroll
+        for (int e = 0; e < kVec; ++e) acc[e] += p0 * v0[e] + p1 * v1[e] + p2 * v2[e] + p3 * v3[e];
+      }
+      for (; i < n; i += groups) {
         float v[kVec];
         load16(v_cache + rows[i] * kv_stride + head_offset, v);
         const float p = scores[i];
@@ -146,22 +197,19 @@ __global__ void decode_partition_vec_kernel(const float* q, int64_t q_stride, co
     }
   }
 
-  if (active)
+  if (active) {
 #pragma unroll
     for (int e = 0; e < kVec; ++e) group_acc[group_id * head_dim + dim0 + e] = acc[e];
+  }
   __syncthreads();
-  const size_t items = static_cast<size_t>(gridDim.y) * n_heads * n_z;
-  const Workspace ws = split_workspace(workspace, items);
-  const size_t item = (static_cast<size_t>(s) * n_heads + h) * n_z + z;
+  const PartialResult result(workspace, gridDim.y, n_heads, n_z, s, h, head_dim, out,
+                             seq.first_token * out_stride);
   for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
     float sum = 0.0f;
     for (int g = 0; g < groups; ++g) sum += group_acc[g * head_dim + d];
-    ws.acc[item * head_dim + d] = sum;
+    result.store(d, sum, run_sum);
   }
-  if (threadIdx.x == 0) {
-    ws.max[item] = run_max;
-    ws.sum[item] = run_sum;
-  }
+  if (threadIdx.x == 0) result.store_softmax(run_max, run_sum);
 }
 
 // grid (n_heads, n_seqs, z); dynamic shared memory: head_dim floats of q. Block z folds
@@ -172,8 +220,8 @@ template <typename T>
 __global__ void decode_partition_kernel(const float* q, int64_t q_stride, const T* k_cache,
                                         const T* v_cache, const AttentionSeqDesc* seqs,
                                         const int32_t* block_tables, int n_heads, int n_kv_heads,
-                                        int head_dim, int block_size, float* workspace,
-                                        float scale) {
+                                        int head_dim, int block_size, float* workspace, T* out,
+                                        int64_t out_stride, float scale) {
   extern __shared__ float q_s[];
   __shared__ float scores[kDecodePartition];
   __shared__ int64_t rows[kDecodePartition];
@@ -226,17 +274,13 @@ __global__ void decode_partition_kernel(const float* q, int64_t q_stride, const 
     }
   }
 
-  const size_t items = static_cast<size_t>(gridDim.y) * n_heads * n_z;
-  const Workspace ws = split_workspace(workspace, items);
-  const size_t item = (static_cast<size_t>(s) * n_heads + h) * n_z + z;
+  const PartialResult result(workspace, gridDim.y, n_heads, n_z, s, h, head_dim, out,
+                             seq.first_token * out_stride);
   for (int j = 0; j < kDimsPerThread; ++j) {
     const int d = threadIdx.x + j * kThreads;
-    if (d < head_dim) ws.acc[item * head_dim + d] = acc[j];
+    if (d < head_dim) result.store(d, acc[j], run_sum);
   }
-  if (threadIdx.x == 0) {
-    ws.max[item] = run_max;
-    ws.sum[item] = run_sum;
-  }
+  if (threadIdx.x == 0) result.store_softmax(run_max, run_sum);
 }
 
 // grid (n_heads, n_seqs): merges the items of the sequence's blocks along z.
@@ -276,7 +320,7 @@ int decode_attention_vector_group(int head_dim, size_t element_bytes) {
 
 int decode_attention_grid_z(int n_heads, int n_seqs, int max_splits) {
   const int64_t pairs = int64_t{n_heads} * n_seqs;
-  const int64_t want = (kTargetBlocks + pairs - 1) / pairs;
+  const int64_t want = (kDecodeTargetBlocks + pairs - 1) / pairs;
   return static_cast<int>(std::clamp<int64_t>(want, 1, std::max(max_splits, 1)));
 }
 
@@ -286,24 +330,29 @@ void decode_attention(const float* q, int64_t q_stride, const T* k_cache, const 
                       int n_heads, int n_kv_heads, int head_dim, int block_size, int max_splits,
                       float* workspace, T* out, int64_t out_stride, cudaStream_t stream) {
   if (n_seqs == 0) return;
-  TPBENCH_CHECK(head_dim <= kMaxHeadDim && max_splits >= 1,
+  TPBENCH_CHECK(head_dim <= kMaxHeadDim && max_splits >= 1 && n_kv_heads > 0 &&
+                    n_heads % n_kv_heads == 0 && n_seqs <= 65535,
                 "decode_attention: head_dim " + std::to_string(head_dim) + ", max_splits " +
-                    std::to_string(max_splits));
+                    std::to_string(max_splits) + ", heads " + std::to_string(n_heads) + "/" +
+                    std::to_string(n_kv_heads) + ", sequences " + std::to_string(n_seqs));
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   const int n_z = decode_attention_grid_z(n_heads, n_seqs, max_splits);
   const dim3 grid(n_heads, n_seqs, n_z);
-  const size_t q_bytes = head_dim * sizeof(float);
-  const int group = decode_attention_vector_group(head_dim, sizeof(T));
+  // 16-byte loads need 16-byte aligned caches (row offsets are multiples of head_dim).
+  const bool aligned =
+      (reinterpret_cast<uintptr_t>(k_cache) | reinterpret_cast<uintptr_t>(v_cache)) % 16 == 0;
+  const int group = aligned ? decode_attention_vector_group(head_dim, sizeof(T)) : 0;
   if (group > 0) {
-    decode_partition_vec_kernel<T>
-        <<<grid, kThreads, 0, stream>>>(q, q_stride, k_cache, v_cache, seqs, block_tables, n_heads,
-                                        n_kv_heads, head_dim, block_size, group, workspace, scale);
-  } else {
-    decode_partition_kernel<T><<<grid, kThreads, q_bytes, stream>>>(
+    decode_partition_vec_kernel<T><<<grid, kThreads, 0, stream>>>(
         q, q_stride, k_cache, v_cache, seqs, block_tables, n_heads, n_kv_heads, head_dim,
-        block_size, workspace, scale);
+        block_size, group, workspace, out, out_stride, scale);
+  } else {
+    decode_partition_kernel<T><<<grid, kThreads, head_dim * sizeof(float), stream>>>(
+        q, q_stride, k_cache, v_cache, seqs, block_tables, n_heads, n_kv_heads, head_dim,
+        block_size, workspace, out, out_stride, scale);
   }
   CUDA_CHECK(cudaGetLastError());
+  if (n_z == 1) return;  // the partition kernel wrote the output
   decode_merge_kernel<T><<<dim3(n_heads, n_seqs), kThreads, 0, stream>>>(
       seqs, n_heads, head_dim, n_z, workspace, out, out_stride);
   CUDA_CHECK(cudaGetLastError());

@@ -9,6 +9,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -17,6 +18,10 @@
 namespace tpbench::cuda {
 
 inline constexpr int kDecodePartition = 256;  // keys per split
+
+// Blocks a launch aims for: enough to fill an H100-class GPU several times over. Fewer
+// (sequence, head) pairs than this split the context across grid z.
+inline constexpr int kDecodeTargetBlocks = 1024;
 
 // Splits a context of `keys` keys is cut into.
 inline int decode_attention_splits(int64_t keys) {
@@ -31,10 +36,15 @@ int decode_attention_vector_group(int head_dim, size_t element_bytes);
 // The z extent of the launch for n_seqs sequences of n_heads heads, at most max_splits.
 int decode_attention_grid_z(int n_heads, int n_seqs, int max_splits);
 
-// Floats of the workspace decode_attention needs (an upper bound: z <= max_splits).
+// Floats of the workspace decode_attention needs. Its items are pairs x z with pairs = n_seqs x
+// n_heads and z <= min(max_splits, ceil(kDecodeTargetBlocks / pairs)); the bound grows with
+// n_seqs, so a workspace sized for the largest batch serves every smaller one.
 inline size_t decode_attention_workspace_floats(int n_seqs, int n_heads, int head_dim,
                                                 int max_splits) {
-  return static_cast<size_t>(n_seqs) * n_heads * max_splits * (head_dim + 2);
+  const int64_t pairs = int64_t{n_seqs} * n_heads;
+  const int64_t items =
+      std::min<int64_t>(pairs * std::max(max_splits, 1), pairs + kDecodeTargetBlocks - 1);
+  return static_cast<size_t>(items) * (head_dim + 2);
 }
 
 // Each seqs[s] (n_tokens must be 1) has its query at row first_token of q (fp32; head h at

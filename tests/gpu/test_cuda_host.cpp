@@ -114,6 +114,18 @@ TEST(CudaDecodeAttention, GridZ) {
   EXPECT_EQ(cuda::decode_attention_vector_group(64, 4), 16);
   EXPECT_EQ(cuda::decode_attention_vector_group(256, 4), 0);  // 64 vectors
   EXPECT_EQ(cuda::decode_attention_vector_group(90, 2), 0);   // not whole vectors
+  EXPECT_EQ(cuda::decode_attention_vector_group(8, 2), 1);
+  // The workspace bound covers every grid the launch may pick, and no more than it needs.
+  for (int heads : {1, 4, 32})
+    for (int seqs = 1; seqs <= 300; ++seqs)
+      for (int splits : {1, 3, 16, 512}) {
+        const int z = cuda::decode_attention_grid_z(heads, seqs, splits);
+        const size_t need = static_cast<size_t>(seqs) * heads * z * (64 + 2);
+        ASSERT_GE(cuda::decode_attention_workspace_floats(seqs, heads, 64, splits), need)
+            << heads << " heads, " << seqs << " seqs, " << splits << " splits";
+        ASSERT_LE(cuda::decode_attention_workspace_floats(seqs, heads, 64, splits),
+                  cuda::decode_attention_workspace_floats(seqs + 1, heads, 64, splits));
+      }
 }
 
 TEST(CudaDecodeGraphs, BucketsCoverEveryBatchSize) {

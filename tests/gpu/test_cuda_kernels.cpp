@@ -339,6 +339,8 @@ TYPED_TEST(CudaKernel, DecodeAttentionFoldsPartitionsAndToleratesSpareSplits) {
     check_attention<TypeParam>(this->rng_, chunks, 4, 2, 64, 16, true, max_splits);
     // head_dim 90 is not whole 16-byte vectors: the scalar kernel folds the same way.
     check_attention<TypeParam>(this->rng_, chunks, 2, 1, 90, 16, true, max_splits);
+    // head_dim 8: one lane per row for 2-byte types (group 1, no shuffles).
+    check_attention<TypeParam>(this->rng_, chunks, 4, 4, 8, 16, true, max_splits);
   }
 }
 
