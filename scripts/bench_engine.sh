@@ -9,7 +9,8 @@
 # env: BUILD_DIR (build), PROFILE_THROUGHPUT / BENCH_CUDA_RUNNER (binaries; default under
 #      BUILD_DIR), DATA_DIR (../shared/data: sharegpt-perf-1440.json, llama2-tokenizer.model),
 #      OUT_DIR (out/bench_engine), NUM_PROMPTS (1000), CONCURRENCY (256), TIMEOUT_S (0 = none),
-#      STEP_CONTEXT (256: prompt tokens before the timed decode steps), SKIP_RUN / SKIP_STEPS=1.
+#      STEP_CONTEXT (256: prompt tokens before the timed decode steps), SKIP_RUN / SKIP_STEPS=1,
+#      BACKEND (cuda; sim smoke-tests this script without a GPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -20,6 +21,7 @@ OUT_DIR=${OUT_DIR:-out/bench_engine}
 NUM_PROMPTS=${NUM_PROMPTS:-1000}
 CONCURRENCY=${CONCURRENCY:-256}
 TIMEOUT_S=${TIMEOUT_S:-0}
+BACKEND=${BACKEND:-cuda}
 STEP_CONTEXT=${STEP_CONTEXT:-256}
 FLOOR_TOK_S=7850
 
@@ -34,7 +36,7 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nvidia-smi --query-gpu=name --format=csv,n
 if [ "${SKIP_RUN:-0}" != 1 ]; then
   set -x
   "${MPI[@]}" "$PROFILE_THROUGHPUT" "$DATA_DIR/sharegpt-perf-1440.json" "$MODEL" \
-    --backend cuda --dummy-weights --dtype bfloat16 -n "$NUM_PROMPTS" -c "$CONCURRENCY" --seed 0 \
+    --backend "$BACKEND" --dummy-weights --dtype bfloat16 -n "$NUM_PROMPTS" -c "$CONCURRENCY" --seed 0 \
     --timeout "$TIMEOUT_S" --json "$OUT_DIR/result.json" --csv "" 2>&1 | tee "$OUT_DIR/run.log"
   { set +x; } 2>/dev/null
   python3 - "$OUT_DIR/result.json" "$FLOOR_TOK_S" <<'PY' | tee "$OUT_DIR/summary.txt"

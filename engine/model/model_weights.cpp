@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 
+#include "common/counter_rng.hpp"
 #include "common/error.hpp"
 #include "engine/model/safetensors.hpp"
 
@@ -75,13 +76,6 @@ ModelWeights load_with(const ModelConfig& c, const TpShard& s, const ShardReader
   if (!c.tie_word_embeddings || has_lm_head_tensor)
     w.lm_head = r.rows("lm_head.weight", c.vocab_size, D, s.vocab_begin, s.vocab);
   return w;
-}
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
 }
 
 uint64_t fnv1a(const std::string& s) {
