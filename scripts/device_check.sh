@@ -64,7 +64,7 @@ run_test() {  # name timeout_s
   failed=$(grep -c '^\[  FAILED  \].*(' "$LOG/$name.log")
   skipped=$(grep -c '^\[  SKIPPED \].*(' "$LOG/$name.log")
   status[$name]="rc $rc, $passed passed, $failed failed, $skipped skipped, $((SECONDS - start)) s"
-  grep -E '^\[  FAILED  \]|agreement|equal to the cpu' "$LOG/$name.log" | head -20
+  grep -E '^\[  FAILED  \]|agreement|equal to the cpu|bf16 logits' "$LOG/$name.log" | head -20
 }
 run_test test_cuda_host 60
 run_test test_cuda_kernels 90
