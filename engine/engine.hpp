@@ -1,6 +1,6 @@
 #pragma once
-// The inference engine as the worker sees it (docs/ARCHITECTURE.md, engine/). One instance per rank.
-// The TP leader calls add() and step(); every other rank of the replica calls run_follower(),
+// The inference engine as the worker sees it (docs/ARCHITECTURE.md, engine/). One instance per
+// rank. The TP leader calls add() and step(); every other rank of the replica calls run_follower(),
 // which executes the plans the leader's step() broadcasts until the leader calls shutdown().
 #include <cstdint>
 #include <memory>
@@ -19,6 +19,11 @@ struct SamplingParams {
   float temperature = 0.8f;
   uint64_t seed = 0;  // per-request stream: the same seed gives the same tokens
 };
+
+// Greedy decoding (the argmax) rather than a draw.
+inline bool is_greedy(const SamplingParams& params) {
+  return params.top_k == 1 || params.temperature <= 0.0f;
+}
 
 struct EngineRequest {
   uint64_t id = 0;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine.hpp"
+
 namespace tpbench {
 
 struct SequenceChunk {
@@ -35,10 +37,7 @@ struct KvLayout {
 // which draw of its random stream this token is (sample_token in engine/scheduler/sampler.hpp
 // is the reference: the same parameters and draw give the same distribution and token).
 struct SamplingRow {
-  bool greedy = true;  // is_greedy(params): the argmax
-  int32_t top_k = 1;
-  float top_p = 1.0f;
-  float temperature = 1.0f;
+  SamplingParams params;  // its seed is already in stream_key
   uint64_t stream_key = 0;
   uint64_t draw_index = 0;
 };

@@ -12,6 +12,15 @@
 
 namespace tpbench {
 
+SamplingParams sampling_params_for(const RunOptions& o) {
+  SamplingParams p;
+  p.top_k = o.top_k;
+  p.top_p = static_cast<float>(o.top_p);
+  p.temperature = static_cast<float>(o.temperature);
+  p.seed = static_cast<uint64_t>(o.seed);
+  return p;
+}
+
 EngineOptions engine_options_for(const RunOptions& o, const std::string& backend, int replica_slots,
                                  int local_rank, int local_size) {
   EngineOptions e;
@@ -28,7 +37,7 @@ EngineOptions engine_options_for(const RunOptions& o, const std::string& backend
   e.local_rank = local_rank;
   e.local_size = local_size;
   e.cuda_graphs = o.cuda_graphs;
-  e.greedy_only = o.top_k == 1 || o.temperature <= 0;
+  e.greedy_only = is_greedy(sampling_params_for(o));
   e.sim_step_ms = o.sim_step_ms;
   e.sim_base_ms = o.sim_base_ms;
   e.sim_per_token_us = o.sim_per_token_us;
@@ -124,10 +133,7 @@ WorkerStatus RankWorker::run(const RunClock& clock) {
     config.slots = setup_.slots[replica];
     config.stream_output = setup_.options.stream_output;
     config.record_tokens = setup_.options.record_tokens;
-    config.sampling.top_k = setup_.options.top_k;
-    config.sampling.top_p = static_cast<float>(setup_.options.top_p);
-    config.sampling.temperature = static_cast<float>(setup_.options.temperature);
-    config.sampling.seed = static_cast<uint64_t>(setup_.options.seed);
+    config.sampling = sampling_params_for(setup_.options);
     config.step_watch = &step_watch_;
     LeaderResult result =
         run_leader_loop(*engine_, config, std::move(go_), *link_, link_.get(), clock);

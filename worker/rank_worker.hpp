@@ -68,6 +68,9 @@ class RankWorker {
   wire::GoMsg go_;
 };
 
+// Every request's sampling parameters, from the command line.
+SamplingParams sampling_params_for(const RunOptions& o);
+
 EngineOptions engine_options_for(const RunOptions& options, const std::string& backend,
                                  int replica_slots, int local_rank, int local_size = 1);
 

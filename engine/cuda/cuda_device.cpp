@@ -26,10 +26,7 @@ GpuInfo select_gpu(int local_rank, int local_size) {
                      "); use --backend cpu");
   }
   gpu.device = (local_rank < 0 ? 0 : local_rank) % gpu.count;
-  gpu.sharing_ranks = 0;
-  for (int r = 0; r < std::max(local_size, 1); ++r)
-    gpu.sharing_ranks += r % gpu.count == gpu.device;
-  gpu.sharing_ranks = std::max(gpu.sharing_ranks, 1);
+  gpu.sharing_ranks = ranks_on_device(local_size, gpu.count, gpu.device);
   CUDA_CHECK(cudaSetDevice(gpu.device));
   cudaDeviceProp prop;
   CUDA_CHECK(cudaGetDeviceProperties(&prop, gpu.device));

@@ -27,7 +27,7 @@ class MetadataUpload {
   size_t add(const std::vector<E>& v) {
     const size_t offset = bytes_;
     parts_.push_back({v.data(), v.size() * sizeof(E), offset});
-    bytes_ += (v.size() * sizeof(E) + 255) / 256 * 256;
+    bytes_ += device_aligned(v.size() * sizeof(E));
     return offset;
   }
   void upload(PinnedBuffer& host, DeviceArray<unsigned char>& device, cudaStream_t stream) {
@@ -86,15 +86,16 @@ class TypedForwardPass final : public ForwardPass {
     inv_freq_.ensure(ctx_.inv_freq.size());
     CUDA_CHECK(cudaMemcpy(inv_freq_.data(), ctx_.inv_freq.data(),
                           ctx_.inv_freq.size() * sizeof(float), cudaMemcpyHostToDevice));
-    graph_rows_ = ctx_.cuda_graphs ? std::max(0, ctx_.max_batch_size) : 0;
-    graph_context_ = std::min<int32_t>(c.max_position_embeddings, kGraphMaxContext);
-    graph_splits_ = cuda::decode_attention_splits(graph_context_);
-    reserve(std::max<int64_t>(ctx_.reserve_tokens, graph_rows_),
-            std::max<int64_t>(ctx_.reserve_logit_rows, graph_rows_));
+    // Decode steps hold at most one row per sequence of the batch: reserve_logit_rows.
+    const int32_t max_batch = static_cast<int32_t>(std::max<int64_t>(ctx_.reserve_logit_rows, 1));
+    graph_rows_ = ctx_.cuda_graphs ? max_batch : 0;
+    graph_splits_ = cuda::decode_attention_splits(
+        std::min<int32_t>(c.max_position_embeddings, kGraphMaxContext));
+    reserve(std::max<int64_t>(ctx_.reserve_tokens, graph_rows_), max_batch);
     // Everything the graphs bake in is allocated before the KV cache is sized from free memory.
     // Decode attention's workspace, for the largest batch at the longest context, never grows.
     decode_ws_.ensure(cuda::decode_attention_workspace_floats(
-        std::max(1, ctx_.max_batch_size), ctx_.shard.heads, static_cast<int>(hd_),
+        max_batch, ctx_.shard.heads, static_cast<int>(hd_),
         cuda::decode_attention_splits(c.max_position_embeddings)));
     tokens_dev_.ensure(std::max<int64_t>(ctx_.reserve_logit_rows, 1));
     // A run that samples gets its sampling workspace now, before the KV cache takes its share.
@@ -148,12 +149,12 @@ class TypedForwardPass final : public ForwardPass {
     sample_params_.clear();
     for (int64_t r = 0; r < n; ++r) {
       const SamplingRow& row = rows[r];
-      if (row.greedy) continue;
+      if (is_greedy(row.params)) continue;
       cuda::SampleRowParams p;
       p.row = static_cast<int32_t>(r);
-      p.top_k = row.top_k;
-      p.top_p = row.top_p;
-      p.temperature = row.temperature;
+      p.top_k = row.params.top_k;
+      p.top_p = row.params.top_p;
+      p.temperature = row.params.temperature;
       p.stream_key = row.stream_key;
       p.draw_index = row.draw_index;
       sample_params_.push_back(p);
@@ -221,14 +222,11 @@ class TypedForwardPass final : public ForwardPass {
     const int64_t T_rows = m.n_tokens();
     const int64_t n_logits = static_cast<int64_t>(m.logit_rows.size());
     reserve(T_rows, n_logits);
-    const size_t ws_floats = cuda::decode_attention_workspace_floats(
-        static_cast<int>(m.decode_seqs.size()), ctx_.shard.heads, static_cast<int>(hd_),
-        m.max_decode_splits);
-    if (ws_floats > decode_ws_.capacity()) {
-      CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
-      graphs_.clear();
-      decode_ws_.ensure(ws_floats);
-    }
+    TPBENCH_CHECK(cuda::decode_attention_workspace_floats(
+                      static_cast<int>(m.decode_seqs.size()), ctx_.shard.heads,
+                      static_cast<int>(hd_), m.max_decode_splits) <= decode_ws_.capacity(),
+                  std::to_string(m.decode_seqs.size()) + " decoding sequences: more than the " +
+                      "batch the decode-attention workspace was sized for");
     MetadataUpload up;
     const size_t o_ids = up.add(m.ids), o_pos = up.add(m.positions), o_slots = up.add(m.slots),
                  o_bt = up.add(m.block_tables), o_dec = up.add(m.decode_seqs),
@@ -406,9 +404,8 @@ class TypedForwardPass final : public ForwardPass {
   PinnedBuffer meta_host_;
   DeviceArray<unsigned char> meta_dev_;
   // Decode graphs.
-  int32_t graph_rows_ = 0;     // 0: off
-  int32_t graph_context_ = 0;  // longest context a graph replays (longer ones run eagerly)
-  int graph_splits_ = 0;       // its decode-attention splits
+  int32_t graph_rows_ = 0;  // 0: off
+  int graph_splits_ = 0;    // decode-attention splits of the longest context a graph replays
   DecodeGraphLayout layout_;
   PinnedBuffer graph_host_;
   DeviceArray<unsigned char> graph_dev_;

@@ -27,10 +27,9 @@ struct ForwardContext {
   cublasHandle_t cublas = nullptr;
   Communicator* device_comm = nullptr;  // NCCL over device buffers; null when tp == 1
   int64_t reserve_tokens = 0;           // activations are allocated up front for this many rows ...
-  int64_t reserve_logit_rows = 0;       // ... and this many logit rows (they grow when exceeded)
-  // Pure decode steps of up to max_batch_size sequences replay CUDA graphs (DecodeGraphs).
+  int64_t reserve_logit_rows = 0;       // ... and this many logit rows: the largest batch
+  // Pure decode steps of up to reserve_logit_rows sequences replay CUDA graphs (DecodeGraphs).
   bool cuda_graphs = true;
-  int32_t max_batch_size = 0;
   // The run samples (not greedy only): GPU sampling's workspace is allocated up front.
   bool reserve_sampling = true;
 };

@@ -63,7 +63,6 @@ CudaModelRunner::CudaModelRunner(const EngineOptions& options, Communicator& com
   ctx.reserve_tokens = int64_t{options.max_prefill_tokens} + options.max_batch_size;
   ctx.reserve_logit_rows = options.max_batch_size;
   ctx.cuda_graphs = options.cuda_graphs;
-  ctx.max_batch_size = options.max_batch_size;
   ctx.reserve_sampling = !options.greedy_only;
   pass_ =
       make_forward_pass(dtype_, ctx,

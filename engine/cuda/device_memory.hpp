@@ -9,6 +9,11 @@
 
 namespace tpbench {
 
+// Bytes rounded up to 256: where the next of several arrays packed in one buffer starts.
+inline size_t device_aligned(size_t bytes) {
+  return (bytes + 255) / 256 * 256;
+}
+
 template <typename T>
 class DeviceArray {
  public:

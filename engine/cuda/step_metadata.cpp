@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "engine/cuda/device_memory.hpp"
 #include "kernels/cuda/decode_attention.cuh"
 
 namespace tpbench {
@@ -75,7 +76,7 @@ DecodeGraphLayout decode_graph_layout(int32_t max_rows, int32_t max_blocks_per_s
   size_t at = 0;
   auto place = [&at](size_t bytes) {
     const size_t offset = at;
-    at += (bytes + 255) / 256 * 256;
+    at += device_aligned(bytes);
     return offset;
   };
   const size_t rows = static_cast<size_t>(max_rows);

@@ -55,7 +55,7 @@ void BatchedEngine::add(EngineRequest request) {
   TPBENCH_CHECK(is_leader(), "add() on TP follower rank " + std::to_string(comm_.rank()));
   TPBENCH_CHECK(!shut_down_, "add() after shutdown()");
   const uint64_t id = request.id;
-  const uint64_t key = sampling_stream_key(request.sampling.seed, id);
+  const uint64_t key = counter_stream_key(request.sampling.seed, id);
   if (auto reason = scheduler_.add(std::move(request), key)) failures_.push_back({id, *reason});
 }
 
@@ -95,14 +95,7 @@ void BatchedEngine::forward_sampled_on_device(const StepPlan& plan) {
   for (size_t i = 0; i < plan.seqs.size(); ++i) {
     if (!plan.seqs[i].want_logits) continue;
     const Sequence& s = scheduler_.planned(static_cast<int32_t>(i));
-    SamplingRow row;
-    row.greedy = is_greedy(s.sampling);
-    row.top_k = s.sampling.top_k;
-    row.top_p = s.sampling.top_p;
-    row.temperature = s.sampling.temperature;
-    row.stream_key = s.stream_key;
-    row.draw_index = static_cast<uint64_t>(s.generated());
-    sampling_rows_.push_back(row);
+    sampling_rows_.push_back({s.sampling, s.stream_key, static_cast<uint64_t>(s.generated())});
   }
   runner_->forward_sampled(plan, sampling_rows_, sampled_);
   TPBENCH_CHECK(sampled_.size() == sampling_rows_.size(),

@@ -100,14 +100,6 @@ void select_top_k(const float* logits, int32_t vocab, int32_t k, std::vector<Can
 
 }  // namespace
 
-uint64_t sampling_stream_key(uint64_t seed, uint64_t request_id) {
-  return counter_stream_key(seed, request_id);
-}
-
-double sampling_uniform(uint64_t key, uint64_t index) {
-  return counter_uniform(key, index);
-}
-
 int32_t argmax_token(const float* logits, int32_t vocab_size) {
   // Max per chunk (vectorised); the first chunk holding the overall max is rescanned for its
   // first position, so ties go to the lowest id with one pass over the row.
@@ -126,10 +118,6 @@ int32_t argmax_token(const float* logits, int32_t vocab_size) {
   for (int32_t v = best_chunk; v < end; ++v)
     if (logits[v] == best) return v;
   return 0;  // the row holds only NaN and -inf
-}
-
-bool is_greedy(const SamplingParams& params) {
-  return params.top_k == 1 || params.temperature <= 0.0f;
 }
 
 void sampling_distribution(const float* logits, int32_t vocab, const SamplingParams& params,
@@ -202,7 +190,7 @@ int32_t sample_token(const float* logits, int32_t vocab_size, const SamplingPara
   if (is_greedy(params)) return argmax_token(logits, vocab_size);
   thread_local std::vector<TokenProb> dist;
   sampling_distribution(logits, vocab_size, params, dist);
-  double u = sampling_uniform(key, index);
+  double u = counter_uniform(key, index);
   double cum = 0;
   for (const TokenProb& tp : dist) {
     cum += tp.prob;

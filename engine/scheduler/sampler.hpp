@@ -6,20 +6,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/counter_rng.hpp"  // counter_stream_key, counter_uniform: the draws
 #include "engine/engine.hpp"
 
 namespace tpbench {
 
-// The key of a request's random stream.
-uint64_t sampling_stream_key(uint64_t seed, uint64_t request_id);
-
-// Uniform in [0, 1) for draw `index` of stream `key` (53 random bits).
-double sampling_uniform(uint64_t key, uint64_t index);
-
 // Lowest id among the maximal logits.
 int32_t argmax_token(const float* logits, int32_t vocab_size);
-
-bool is_greedy(const SamplingParams& params);
 
 struct TokenProb {
   int32_t token;

@@ -82,6 +82,19 @@ __device__ float fold_partition(float* scores, int n, float& run_max, float& run
   return rescale;
 }
 
+// rows[0, n) = the cache rows of positions p0 .. p0 + n - 1 (paged through `table`), written
+// once every thread is done with the previous partition's rows and scores (and q is loaded),
+// and visible to all on return.
+__device__ void load_partition_rows(const int32_t* table, int block_size, int32_t p0, int n,
+                                    int64_t* rows) {
+  __syncthreads();
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    const int32_t p = p0 + i;
+    rows[i] = int64_t{table[p / block_size]} * block_size + p % block_size;
+  }
+  __syncthreads();
+}
+
 // 16 bytes of T from a 16-byte aligned address, as floats.
 template <typename T>
 __device__ __forceinline__ void load16(const T* p, float (&out)[16 / sizeof(T)]) {
@@ -136,12 +149,7 @@ __global__ void decode_partition_vec_kernel(const float* q, int64_t q_stride, co
   for (int part = z; part * kDecodePartition < keys; part += n_z) {
     const int32_t p0 = part * kDecodePartition;
     const int n = min(kDecodePartition, keys - p0);
-    __syncthreads();  // the previous partition's rows and scores are consumed
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-      const int32_t p = p0 + i;
-      rows[i] = int64_t{table[p / block_size]} * block_size + p % block_size;
-    }
-    __syncthreads();
+    load_partition_rows(table, block_size, p0, n, rows);
 
     // Every lane of a warp runs the same iterations, so the group reductions' shuffles are
     // warp-wide.
@@ -245,12 +253,7 @@ __global__ void decode_partition_kernel(const float* q, int64_t q_stride, const 
   for (int part = z; part * kDecodePartition < keys; part += n_z) {
     const int32_t p0 = part * kDecodePartition;
     const int n = min(kDecodePartition, keys - p0);
-    __syncthreads();  // q_s is loaded; the previous partition's rows and scores are consumed
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-      const int32_t p = p0 + i;
-      rows[i] = int64_t{table[p / block_size]} * block_size + p % block_size;
-    }
-    __syncthreads();
+    load_partition_rows(table, block_size, p0, n, rows);
 
     // Scores: one warp per key, lanes over head_dim.
     for (int i = warp; i < n; i += kWarps) {

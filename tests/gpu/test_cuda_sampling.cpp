@@ -21,24 +21,19 @@ using test::poisoned;
 using test::test_seed;
 using test::upload;
 
-struct Case {
-  SamplingParams params;
-  bool greedy;
-};
-
 // Runs `rows` rows of `logits` through the GPU with per-row params; returns its tokens.
 std::vector<int32_t> gpu_tokens(const std::vector<float>& logits, int64_t rows, int64_t vocab,
-                                const std::vector<Case>& cases, uint64_t draw) {
+                                const std::vector<SamplingParams>& cases, uint64_t draw) {
   std::vector<cuda::SampleRowParams> params;
   for (int64_t r = 0; r < rows; ++r) {
-    const Case& c = cases[r];
-    if (c.greedy) continue;
+    const SamplingParams& c = cases[r];
+    if (is_greedy(c)) continue;
     cuda::SampleRowParams p;
     p.row = static_cast<int32_t>(r);
-    p.top_k = c.params.top_k;
-    p.top_p = c.params.top_p;
-    p.temperature = c.params.temperature;
-    p.stream_key = sampling_stream_key(c.params.seed, static_cast<uint64_t>(r));
+    p.top_k = c.top_k;
+    p.top_p = c.top_p;
+    p.temperature = c.temperature;
+    p.stream_key = counter_stream_key(c.seed, static_cast<uint64_t>(r));
     p.draw_index = draw;
     params.push_back(p);
   }
@@ -79,7 +74,7 @@ TEST(CudaSampling, MatchesTheHostSamplerAcrossParameters) {
     std::vector<float> logits(rows * vocab);
     std::normal_distribution<float> tail(0.0f, 2.0f);
     for (float& x : logits) x = tail(rng);
-    std::vector<Case> cases(rows);
+    std::vector<SamplingParams> cases(rows);
     for (int64_t r = 0; r < rows; ++r) {
       float* row = logits.data() + r * vocab;
       for (int j = 0; j < 5; ++j) row[rng() % vocab] = 8.0f + static_cast<float>(j);
@@ -87,22 +82,21 @@ TEST(CudaSampling, MatchesTheHostSamplerAcrossParameters) {
       if (r % 7 == 2) row[rng() % vocab] = NAN;
       if (r % 7 == 3) row[rng() % vocab] = -INFINITY;
       if (r % 8 == 4) row[rng() % vocab] = NAN;  // on the whole-vocabulary softmax rows
-      cases[r].params = grid[r % grid.size()];
-      cases[r].greedy = is_greedy(cases[r].params);
+      cases[r] = grid[r % grid.size()];
     }
     const uint64_t draw = static_cast<uint64_t>(round);
     const std::vector<int32_t> got = gpu_tokens(logits, rows, vocab, cases, draw);
     for (int64_t r = 0; r < rows; ++r) {
       const int32_t want =
-          sample_token(logits.data() + r * vocab, static_cast<int32_t>(vocab), cases[r].params,
-                       sampling_stream_key(cases[r].params.seed, static_cast<uint64_t>(r)), draw);
+          sample_token(logits.data() + r * vocab, static_cast<int32_t>(vocab), cases[r],
+                       counter_stream_key(cases[r].seed, static_cast<uint64_t>(r)), draw);
       ++draws;
       if (got[r] != want) {
         ++differ;
-        greedy_differ += cases[r].greedy;
+        greedy_differ += is_greedy(cases[r]);
         std::printf("round %d row %lld (top_k %d top_p %.2f T %.2f): gpu %d host %d\n", round,
-                    static_cast<long long>(r), cases[r].params.top_k, cases[r].params.top_p,
-                    cases[r].params.temperature, got[r], want);
+                    static_cast<long long>(r), cases[r].top_k, cases[r].top_p, cases[r].temperature,
+                    got[r], want);
       }
       ASSERT_GE(got[r], 0);
       ASSERT_LT(got[r], vocab);
@@ -126,7 +120,7 @@ TEST(CudaSampling, DrawFrequenciesFollowTheDistribution) {
   ASSERT_EQ(dist.size(), 12u);
   std::vector<float> logits;
   for (int64_t r = 0; r < rows; ++r) logits.insert(logits.end(), row.begin(), row.end());
-  std::vector<Case> cases(rows, Case{params, false});
+  std::vector<SamplingParams> cases(rows, params);
   std::vector<int> counts(vocab, 0);
   int64_t n = 0;
   for (uint64_t draw = 0; draw < 40; ++draw)

@@ -23,7 +23,8 @@ struct FakeRunnerConfig {
   int32_t max_context = 4096;
   bool produce_logits = true;  // false on TP followers
   // Plays a runner that samples where its logits are: forward_sampled draws each row with the
-  // host sampler from the rows' parameters alone, so the engine's SamplingRow must be right.
+  // host sampler from the rows' parameters and draws alone (not the request's own seed), so the
+  // engine's SamplingRow must be right.
   bool samples_on_device = false;
 };
 
@@ -129,13 +130,8 @@ class FakeModelRunner final : public ModelRunner {
     tokens.resize(rows.size());
     for (size_t r = 0; r < rows.size(); ++r) {
       const SamplingRow& row = rows[r];
-      const SamplingParams params{
-          .top_k = row.top_k, .top_p = row.top_p, .temperature = row.temperature, .seed = 0};
-      if (row.greedy != is_greedy(params)) fail("row.greedy disagrees with its parameters");
       const float* logits = device_logits_.data() + r * config_.vocab;
-      tokens[r] = row.greedy
-                      ? argmax_token(logits, config_.vocab)
-                      : sample_token(logits, config_.vocab, params, row.stream_key, row.draw_index);
+      tokens[r] = sample_token(logits, config_.vocab, row.params, row.stream_key, row.draw_index);
     }
   }
 

@@ -54,8 +54,8 @@ TEST(Sampler, GreedyPicksArgmaxLowestIdOnTies) {
   EXPECT_TRUE(is_greedy(top1));
   EXPECT_TRUE(is_greedy(cold));
   for (uint64_t i = 0; i < 100; ++i) {
-    EXPECT_EQ(sample_token(logits.data(), 5, top1, sampling_stream_key(1, 2), i), 1);
-    EXPECT_EQ(sample_token(logits.data(), 5, cold, sampling_stream_key(1, 2), i), 1);
+    EXPECT_EQ(sample_token(logits.data(), 5, top1, counter_stream_key(1, 2), i), 1);
+    EXPECT_EQ(sample_token(logits.data(), 5, cold, counter_stream_key(1, 2), i), 1);
   }
   std::mt19937 rng(5);
   for (int trial = 0; trial < 50; ++trial) {
@@ -78,8 +78,7 @@ TEST(Sampler, TopKNeverLeavesTheTopK) {
     const std::set<int32_t> allowed(ids.begin(), ids.begin() + p.top_k);
     std::set<int32_t> seen;
     for (uint64_t i = 0; i < 2000; ++i) {
-      const int32_t t =
-          sample_token(logits.data(), vocab, p, sampling_stream_key(p.seed, trial), i);
+      const int32_t t = sample_token(logits.data(), vocab, p, counter_stream_key(p.seed, trial), i);
       ASSERT_TRUE(allowed.count(t)) << "token " << t << " outside top " << p.top_k;
       seen.insert(t);
     }
@@ -145,7 +144,7 @@ double chi_square(const std::vector<float>& logits, const SamplingParams& p, int
                   uint64_t request_id, size_t* kept, int* outside) {
   const auto want = expected_distribution(logits, p);
   std::vector<int> counts(logits.size(), 0);
-  const uint64_t key = sampling_stream_key(p.seed, request_id);
+  const uint64_t key = counter_stream_key(p.seed, request_id);
   for (int i = 0; i < draws; ++i)
     ++counts[sample_token(logits.data(), static_cast<int32_t>(logits.size()), p, key, i)];
   double chi = 0;
@@ -186,7 +185,7 @@ TEST(Sampler, FrequenciesMatchExactProbabilities) {
   auto want = expected_distribution(logits, neutral);
   std::vector<int> counts(logits.size(), 0);
   for (int i = 0; i < 40000; ++i)
-    ++counts[sample_token(logits.data(), 8, hot, sampling_stream_key(hot.seed, 9), i)];
+    ++counts[sample_token(logits.data(), 8, hot, counter_stream_key(hot.seed, 9), i)];
   double chi = 0;
   for (const auto& [token, prob] : want)
     chi += (counts[token] - prob * 40000) * (counts[token] - prob * 40000) / (prob * 40000);
@@ -197,16 +196,16 @@ TEST(Sampler, DrawsArePureFunctionsOfSeedRequestAndIndex) {
   std::mt19937 rng(2);
   auto logits = random_logits(rng, 64, 1.0f);
   SamplingParams p{.top_k = 20, .top_p = 0.95f, .temperature = 1.0f, .seed = 5};
-  const uint64_t key = sampling_stream_key(5, 17);
-  EXPECT_EQ(key, sampling_stream_key(5, 17));
-  EXPECT_NE(key, sampling_stream_key(5, 18));
-  EXPECT_NE(key, sampling_stream_key(6, 17));
+  const uint64_t key = counter_stream_key(5, 17);
+  EXPECT_EQ(key, counter_stream_key(5, 17));
+  EXPECT_NE(key, counter_stream_key(5, 18));
+  EXPECT_NE(key, counter_stream_key(6, 17));
   int differ = 0;
   for (uint64_t i = 0; i < 200; ++i) {
     const int32_t a = sample_token(logits.data(), 64, p, key, i);
     EXPECT_EQ(a, sample_token(logits.data(), 64, p, key, i));
-    differ += a != sample_token(logits.data(), 64, p, sampling_stream_key(5, 18), i);
-    const double u = sampling_uniform(key, i);
+    differ += a != sample_token(logits.data(), 64, p, counter_stream_key(5, 18), i);
+    const double u = counter_uniform(key, i);
     EXPECT_GE(u, 0.0);
     EXPECT_LT(u, 1.0);
   }
