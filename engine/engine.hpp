@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/engine_options.hpp"
+#include "common/engine_options.hpp"
 
 namespace tpbench {
 

@@ -13,19 +13,23 @@
 namespace tpbench {
 
 std::unique_ptr<Engine> make_engine(const EngineOptions& options, Communicator& comm) {
+  TPBENCH_CHECK(options.backend != Backend::kAuto, "make_engine: --backend auto not resolved");
 #if TPBENCH_HAVE_SIM_BACKEND
-  if (options.backend == "sim") return make_sim_engine(options, comm);
+  if (options.backend == Backend::kSim) return make_sim_engine(options, comm);
 #endif
 #if TPBENCH_HAVE_CPU_BACKEND
-  if (options.backend == "cpu") return make_cpu_engine(options, comm);
+  if (options.backend == Backend::kCpu) return make_cpu_engine(options, comm);
 #endif
 #if TPBENCH_HAVE_CUDA_BACKEND
-  if (options.backend == "cuda") return make_cuda_engine(options, comm);
+  if (options.backend == Backend::kCuda) return make_cuda_engine(options, comm);
 #endif
   (void)comm;
-  if (options.backend == "cuda")
-    throw InputError("--backend cuda: this build has no CUDA backend (configure with -DTPBENCH_CUDA=ON on a machine with the CUDA toolkit)");
-  throw InputError("--backend " + options.backend + ": not available in this build");
+  if (options.backend == Backend::kCuda)
+    throw InputError(
+        "--backend cuda: this build has no CUDA backend (configure with -DTPBENCH_CUDA=ON on a "
+        "machine with the CUDA toolkit)");
+  throw InputError("--backend " + std::string(name_of(options.backend)) +
+                   ": not available in this build");
 }
 
 }  // namespace tpbench

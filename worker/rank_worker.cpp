@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "engine/comm/mpi_communicator.hpp"
@@ -21,26 +23,15 @@ SamplingParams sampling_params_for(const RunOptions& o) {
   return p;
 }
 
-EngineOptions engine_options_for(const RunOptions& o, const std::string& backend, int replica_slots,
+EngineOptions engine_options_for(const RunOptions& o, Backend backend, int replica_slots,
                                  int local_rank, int local_size) {
-  EngineOptions e;
+  EngineOptions e = o.engine;
   e.backend = backend;
-  e.model_dir = o.model_path;
-  e.dtype = o.dtype;
-  e.dummy_weights = o.dummy_weights;
+  if (e.max_batch_size == 0) e.max_batch_size = std::max(1, replica_slots);
   e.seed = static_cast<uint64_t>(o.seed);
-  e.max_batch_size = o.max_batch_size > 0 ? o.max_batch_size : std::max(1, replica_slots);
-  e.max_prefill_tokens = o.max_prefill_tokens;
-  e.cache_block_seq_len = o.cache_block_seq_len;
-  e.cache_max_entry_count = o.cache_max_entry_count;
-  e.kv_cache_bytes = o.kv_cache_bytes;
   e.local_rank = local_rank;
   e.local_size = local_size;
-  e.cuda_graphs = o.cuda_graphs;
   e.greedy_only = is_greedy(sampling_params_for(o));
-  e.sim_step_ms = o.sim_step_ms;
-  e.sim_base_ms = o.sim_base_ms;
-  e.sim_per_token_us = o.sim_per_token_us;
   return e;
 }
 

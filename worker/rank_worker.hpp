@@ -33,8 +33,8 @@ struct WorkerSetup {
   int local_rank = 0;  // among the engine ranks of this node
   int local_size = 1;
   std::string host;
-  std::string backend;     // resolved
-  std::vector<int> slots;  // per replica
+  Backend backend = Backend::kAuto;  // resolved: never kAuto
+  std::vector<int> slots;            // per replica
   MPI_Comm replica_comm = MPI_COMM_NULL;
 };
 
@@ -71,7 +71,9 @@ class RankWorker {
 // Every request's sampling parameters, from the command line.
 SamplingParams sampling_params_for(const RunOptions& o);
 
-EngineOptions engine_options_for(const RunOptions& options, const std::string& backend,
-                                 int replica_slots, int local_rank, int local_size = 1);
+// options.engine with what the worker knows: the resolved backend, the batch size when
+// --max-batch-size is 0 (the replica's slots), the seed, the GPU slot and greedy_only.
+EngineOptions engine_options_for(const RunOptions& options, Backend backend, int replica_slots,
+                                 int local_rank, int local_size = 1);
 
 }  // namespace tpbench

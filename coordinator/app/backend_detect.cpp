@@ -22,11 +22,11 @@ bool gpu_visible() {
 
 }  // namespace
 
-std::string resolve_backend(const std::string& requested) {
-  if (!requested.empty()) return requested;
+Backend resolve_backend(Backend requested) {
+  if (requested != Backend::kAuto) return requested;
   int mine = gpu_visible() ? 1 : 0, all = 0;
   MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
-  return all ? "cuda" : "cpu";
+  return all ? Backend::kCuda : Backend::kCpu;
 }
 
 }  // namespace tpbench

@@ -1,10 +1,10 @@
 #pragma once
-#include <string>
+#include "common/engine_options.hpp"
 
 namespace tpbench {
 
-// --backend as given, or (empty = auto) "cuda" when every rank sees a GPU, else "cpu".
+// --backend as given, or (auto) cuda when every rank sees a GPU, else cpu.
 // Collective over MPI_COMM_WORLD.
-std::string resolve_backend(const std::string& requested);
+Backend resolve_backend(Backend requested);
 
 }  // namespace tpbench

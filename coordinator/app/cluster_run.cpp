@@ -161,7 +161,7 @@ int run_cluster(int argc, char** argv) {
       [&] { topo = wire::make_topology(world, options.tp, options.coordinator_only_rank); });
   if (int code = agree_on_status(status)) return code;
   const int replica = topo.replica_of(rank);
-  const std::string backend = resolve_backend(options.backend);
+  const Backend backend = resolve_backend(options.engine.backend);
   MPI_Comm replica_comm = MPI_COMM_NULL;
   MPI_CHECK(
       MPI_Comm_split(MPI_COMM_WORLD, replica >= 0 ? replica : MPI_UNDEFINED, rank, &replica_comm));
@@ -200,7 +200,7 @@ int run_cluster(int argc, char** argv) {
       CoordinatorConfig cfg;
       cfg.options = options;
       cfg.topology = topo;
-      cfg.backend = backend;
+      cfg.backend = std::string(name_of(backend));
       cfg.slots = slots;
       cfg.rank_hosts = hosts;
       for (int r = 0; r < world; ++r)

@@ -1,5 +1,6 @@
 #pragma once
-// Value checks behind parse_command_line(), split out so each rule is testable on its own.
+// Checks behind parse_command_line() that involve more than one option or the file system.
+// Each option's own range and names are checked where the option table declares them.
 #include <string>
 #include <vector>
 
@@ -10,7 +11,8 @@ namespace tpbench::cli {
 // "50,75,95,99" -> {50, 75, 95, 99}; throws InputError naming --percentiles.
 std::vector<double> parse_percentile_list(const std::string& text);
 
-// Every value and file check that does not need the world size; throws InputError.
+// The checks across options and the file checks that do not need the world size; throws
+// InputError.
 void validate_options(const RunOptions& options);
 
 }  // namespace tpbench::cli

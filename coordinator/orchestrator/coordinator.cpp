@@ -422,7 +422,7 @@ void Coordinator::check_start() {
 
 void Coordinator::send_go() {
   const uint64_t total = workload_.requests.size();
-  const bool dynamic = config_.options.dispatch == "dynamic";
+  const bool dynamic = config_.options.dispatch == Dispatch::kDynamic;
   std::vector<std::vector<uint64_t>> shards;
   if (!dynamic) shards = wire::shard_round_robin(total, config_.slots);
   for (const auto& r : replicas_) {

@@ -53,7 +53,7 @@ std::vector<std::string> row_values(const RunInfo& info, const Metrics& m) {
   const RunOptions& o = info.options;
   return {info.backend,
           std::to_string(o.concurrency),
-          o.dataset_name,
+          std::string(name_of(o.dataset_name)),
           o.sharegpt_output_len ? std::to_string(*o.sharegpt_output_len) : "",
           std::to_string(o.random_input_len),
           std::to_string(o.random_output_len),

@@ -5,7 +5,7 @@
 
 namespace tpbench {
 
-// Every RunOptions field, keyed by its command-line name without the dashes.
+// Every option of the table in coordinator/cli/option_table.hpp, under its JSON key.
 nlohmann::ordered_json options_to_json(const RunOptions& options);
 
 }  // namespace tpbench

@@ -20,7 +20,7 @@ double seconds_since(Clock::time_point start) {
 
 Workload from_token_ids(const RunOptions& options) {
   Workload workload;
-  workload.dataset_name = options.dataset_name;
+  workload.dataset_name = std::string(name_of(options.dataset_name));
   const Clock::time_point start = Clock::now();
   TokenIdsDataset dataset = load_token_ids(options.dataset_path, options.num_prompts);
   workload.load_seconds = seconds_since(start);
@@ -33,9 +33,9 @@ Workload from_token_ids(const RunOptions& options) {
 
 Workload from_sharegpt(const RunOptions& options) {
   Workload workload;
-  workload.dataset_name = options.dataset_name;
+  workload.dataset_name = std::string(name_of(options.dataset_name));
   // The tokenizer first: a wrong model directory should fail before a 600 MB parse.
-  std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(options.model_path);
+  std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(options.engine.model_dir);
   workload.tokenizer_kind = tokenizer->kind();
 
   Clock::time_point start = Clock::now();
@@ -53,7 +53,7 @@ Workload from_sharegpt(const RunOptions& options) {
   };
   start = Clock::now();
   SampledRequests sampled;
-  if (options.dataset_name == "sharegpt") {
+  if (options.dataset_name == DatasetName::kShareGpt) {
     sampled = sample_sharegpt(
         dataset, {options.num_prompts, options.sharegpt_output_len, options.seed}, encode);
   } else {
@@ -73,12 +73,14 @@ Workload from_sharegpt(const RunOptions& options) {
 }  // namespace
 
 Workload build_workload(const RunOptions& options) {
-  if (options.dataset_name == "token-ids") return from_token_ids(options);
-  if (options.dataset_name == "sharegpt" || options.dataset_name == "random") {
-    return from_sharegpt(options);
+  switch (options.dataset_name) {
+    case DatasetName::kTokenIds:
+      return from_token_ids(options);
+    case DatasetName::kShareGpt:
+    case DatasetName::kRandom:
+      return from_sharegpt(options);
   }
-  throw InputError("--dataset-name " + options.dataset_name +
-                   ": expected sharegpt, random or token-ids");
+  throw InternalError("--dataset-name: no such mode");
 }
 
 }  // namespace tpbench

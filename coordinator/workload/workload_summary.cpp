@@ -61,7 +61,7 @@ void print_workload_summary(const Workload& workload, const RunOptions& options,
     std::fprintf(out, "  tokenizer      none (token ids as given)\n");
   } else {
     std::fprintf(out, "  tokenizer      %s (%s)\n", workload.tokenizer_kind.c_str(),
-                 options.model_path.c_str());
+                 options.engine.model_dir.c_str());
   }
   std::fprintf(out, "  records        %zu in the file, %zu eligible, %zu examined, %zu rejected\n",
                workload.dataset_records, workload.eligible, workload.examined, workload.rejected);

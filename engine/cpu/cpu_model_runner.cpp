@@ -70,8 +70,10 @@ CpuModelRunner::CpuModelRunner(const EngineOptions& options, Communicator& comm)
   weights_ = options.dummy_weights ? dummy_weights(config_, shard_, options.seed)
                                    : load_weights(config_, shard_, options.model_dir);
   inv_freq_ = rope_inv_freq(config_);
-  if (options.dtype != "auto" && options.dtype != "float32" && comm.rank() == 0)
-    log_warn("--dtype " + options.dtype + ": the cpu backend computes in float32");
+  if (options.dtype != DtypeChoice::kAuto && options.dtype != DtypeChoice::kFloat32 &&
+      comm.rank() == 0)
+    log_warn("--dtype " + std::string(name_of(options.dtype)) +
+             ": the cpu backend computes in float32");
 }
 
 CpuModelRunner::~CpuModelRunner() = default;

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/engine_options.hpp"
 #include "engine/comm/communicator.hpp"
-#include "engine/engine_options.hpp"
 #include "engine/model/model_config.hpp"
 #include "engine/model/model_weights.hpp"
 #include "engine/model/tp_shard.hpp"

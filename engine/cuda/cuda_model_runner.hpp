@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "common/engine_options.hpp"
 #include "engine/comm/communicator.hpp"
 #include "engine/cuda/cuda_device.hpp"
 #include "engine/cuda/cuda_forward.hpp"
 #include "engine/cuda/dtype.hpp"
 #include "engine/cuda/step_metadata.hpp"
-#include "engine/engine_options.hpp"
 #include "engine/model/model_config.hpp"
 #include "engine/model/tp_shard.hpp"
 #include "engine/model_runner.hpp"

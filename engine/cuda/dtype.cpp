@@ -40,13 +40,18 @@ size_t dtype_bytes(DType dtype) {
   return dtype == DType::kFloat32 ? 4 : 2;
 }
 
-DType resolve_dtype(const std::string& flag, const std::string& model_dir, bool dummy_weights) {
-  DType dtype;
-  if (flag != "auto") {
-    if (!parse_name(flag, dtype))
-      throw InputError("--dtype " + flag + ": expected auto, float16, bfloat16 or float32");
-    return dtype;
+DType resolve_dtype(DtypeChoice choice, const std::string& model_dir, bool dummy_weights) {
+  switch (choice) {
+    case DtypeChoice::kFloat32:
+      return DType::kFloat32;
+    case DtypeChoice::kFloat16:
+      return DType::kFloat16;
+    case DtypeChoice::kBFloat16:
+      return DType::kBFloat16;
+    case DtypeChoice::kAuto:
+      break;
   }
+  DType dtype;
   const std::string path = model_dir + "/config.json";
   std::ifstream in(path);
   nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);

@@ -1,8 +1,8 @@
 #pragma once
 #include <cstdint>
 
+#include "common/engine_options.hpp"
 #include "engine/comm/communicator.hpp"
-#include "engine/engine_options.hpp"
 #include "engine/model_runner.hpp"
 
 namespace tpbench {

@@ -24,12 +24,13 @@
 
 namespace tpbench {
 
+// The engine's limits (EngineOptions) and the KV cache it got; no defaults of its own.
 struct SchedulerConfig {
   int32_t num_blocks = 0;
-  int32_t block_size = 64;
-  int32_t max_batch_size = 256;       // running sequences
-  int32_t max_prefill_tokens = 8192;  // prefill tokens fed per step (decode tokens not counted)
-  int32_t max_context = 0;            // 0: no model limit
+  int32_t block_size = 0;
+  int32_t max_batch_size = 0;      // running sequences
+  int32_t max_prefill_tokens = 0;  // prefill tokens fed per step (decode tokens not counted)
+  int32_t max_context = 0;         // 0: no model limit
 };
 
 struct Sequence {

@@ -11,21 +11,21 @@ TEST(CliDefaults, MatchLmdeployAndRunOptions) {
   const RunOptions& o = r.options;
   EXPECT_FALSE(r.exit_now);
   EXPECT_EQ(o.dataset_path, kDataset);
-  EXPECT_EQ(o.model_path, kModel);
+  EXPECT_EQ(o.engine.model_dir, kModel);
   EXPECT_EQ(o.concurrency, 256);
   EXPECT_EQ(o.num_prompts, 5000);
   EXPECT_EQ(o.seed, 0);
   EXPECT_EQ(o.tp, 1);
-  EXPECT_EQ(o.backend, "");
+  EXPECT_EQ(o.engine.backend, Backend::kAuto);
   EXPECT_EQ(o.top_k, 1);
   EXPECT_DOUBLE_EQ(o.top_p, 0.8);
   EXPECT_DOUBLE_EQ(o.temperature, 0.8);
-  EXPECT_DOUBLE_EQ(o.cache_max_entry_count, 0.8);
-  EXPECT_EQ(o.cache_block_seq_len, 64);
-  EXPECT_EQ(o.dtype, "auto");
+  EXPECT_DOUBLE_EQ(o.engine.cache_max_entry_count, 0.8);
+  EXPECT_EQ(o.engine.cache_block_seq_len, 64);
+  EXPECT_EQ(o.engine.dtype, DtypeChoice::kAuto);
   EXPECT_TRUE(o.stream_output);
   EXPECT_EQ(o.csv_path, "./profile_throughput.csv");
-  EXPECT_EQ(o.dataset_name, "sharegpt");
+  EXPECT_EQ(o.dataset_name, DatasetName::kShareGpt);
   EXPECT_FALSE(o.sharegpt_output_len.has_value());
   EXPECT_EQ(o.random_input_len, 1024);
   EXPECT_EQ(o.random_output_len, 1024);
@@ -35,19 +35,21 @@ TEST(CliDefaults, MatchLmdeployAndRunOptions) {
   EXPECT_EQ(o.requests_out_path, "");
   EXPECT_FALSE(o.record_tokens);
   EXPECT_EQ(o.percentiles, (std::vector<double>{50, 75, 95, 99}));
-  EXPECT_EQ(o.dispatch, "static");
-  EXPECT_FALSE(o.dummy_weights);
-  EXPECT_EQ(o.max_batch_size, 0);
-  EXPECT_EQ(o.max_prefill_tokens, 8192);
-  EXPECT_EQ(o.kv_cache_bytes, 0);
+  EXPECT_EQ(o.dispatch, Dispatch::kStatic);
+  EXPECT_FALSE(o.engine.dummy_weights);
+  EXPECT_EQ(o.engine.max_batch_size, 0);
+  EXPECT_EQ(o.engine.max_prefill_tokens, 8192);
+  EXPECT_EQ(o.engine.kv_cache_bytes, 0);
+  EXPECT_TRUE(o.engine.cuda_graphs);
   EXPECT_DOUBLE_EQ(o.heartbeat_timeout_s, 30);
+  EXPECT_DOUBLE_EQ(o.startup_timeout_s, 600);
   EXPECT_DOUBLE_EQ(o.timeout_s, 0);
   EXPECT_FALSE(o.dry_run);
   EXPECT_FALSE(o.coordinator_only_rank);
   EXPECT_EQ(o.coordinator_addr, "");
-  EXPECT_DOUBLE_EQ(o.sim_step_ms, -1);
-  EXPECT_DOUBLE_EQ(o.sim_base_ms, 5.0);
-  EXPECT_DOUBLE_EQ(o.sim_per_token_us, 20.0);
+  EXPECT_DOUBLE_EQ(o.engine.sim_step_ms, -1);
+  EXPECT_DOUBLE_EQ(o.engine.sim_base_ms, 5.0);
+  EXPECT_DOUBLE_EQ(o.engine.sim_per_token_us, 20.0);
 }
 
 TEST(CliParse, EveryFlagSetsItsField) {
@@ -103,8 +105,11 @@ TEST(CliParse, EveryFlagSetsItsField) {
                                         "4096",
                                         "--kv-cache-bytes",
                                         "1073741824",
+                                        "--no-cuda-graphs",
                                         "--heartbeat-timeout",
                                         "5.5",
+                                        "--startup-timeout",
+                                        "0",
                                         "--timeout",
                                         "60",
                                         "--dry-run",
@@ -122,13 +127,13 @@ TEST(CliParse, EveryFlagSetsItsField) {
   EXPECT_EQ(o.num_prompts, 1000);
   EXPECT_EQ(o.seed, -7);
   EXPECT_EQ(o.tp, 2);
-  EXPECT_EQ(o.backend, "sim");
+  EXPECT_EQ(o.engine.backend, Backend::kSim);
   EXPECT_EQ(o.top_k, 0);
   EXPECT_DOUBLE_EQ(o.top_p, 1.0);
   EXPECT_DOUBLE_EQ(o.temperature, 0.0);
-  EXPECT_DOUBLE_EQ(o.cache_max_entry_count, 0.5);
-  EXPECT_EQ(o.cache_block_seq_len, 128);
-  EXPECT_EQ(o.dtype, "bfloat16");
+  EXPECT_DOUBLE_EQ(o.engine.cache_max_entry_count, 0.5);
+  EXPECT_EQ(o.engine.cache_block_seq_len, 128);
+  EXPECT_EQ(o.engine.dtype, DtypeChoice::kBFloat16);
   EXPECT_FALSE(o.stream_output);
   EXPECT_EQ(o.csv_path, "");
   ASSERT_TRUE(o.sharegpt_output_len.has_value());
@@ -141,19 +146,21 @@ TEST(CliParse, EveryFlagSetsItsField) {
   EXPECT_EQ(o.requests_out_path, "req.jsonl");
   EXPECT_TRUE(o.record_tokens);
   EXPECT_EQ(o.percentiles, (std::vector<double>{0, 99.9, 100}));
-  EXPECT_EQ(o.dispatch, "dynamic");
-  EXPECT_TRUE(o.dummy_weights);
-  EXPECT_EQ(o.max_batch_size, 32);
-  EXPECT_EQ(o.max_prefill_tokens, 4096);
-  EXPECT_EQ(o.kv_cache_bytes, 1073741824);
+  EXPECT_EQ(o.dispatch, Dispatch::kDynamic);
+  EXPECT_TRUE(o.engine.dummy_weights);
+  EXPECT_EQ(o.engine.max_batch_size, 32);
+  EXPECT_EQ(o.engine.max_prefill_tokens, 4096);
+  EXPECT_EQ(o.engine.kv_cache_bytes, 1073741824);
+  EXPECT_FALSE(o.engine.cuda_graphs);
   EXPECT_DOUBLE_EQ(o.heartbeat_timeout_s, 5.5);
+  EXPECT_DOUBLE_EQ(o.startup_timeout_s, 0);
   EXPECT_DOUBLE_EQ(o.timeout_s, 60);
   EXPECT_TRUE(o.dry_run);
   EXPECT_TRUE(o.coordinator_only_rank);
   EXPECT_EQ(o.coordinator_addr, "10.0.0.1");
-  EXPECT_DOUBLE_EQ(o.sim_step_ms, 2.5);
-  EXPECT_DOUBLE_EQ(o.sim_base_ms, 1);
-  EXPECT_DOUBLE_EQ(o.sim_per_token_us, 3);
+  EXPECT_DOUBLE_EQ(o.engine.sim_step_ms, 2.5);
+  EXPECT_DOUBLE_EQ(o.engine.sim_base_ms, 1);
+  EXPECT_DOUBLE_EQ(o.engine.sim_per_token_us, 3);
 }
 
 TEST(CliParse, LongFormsAndEqualsSyntax) {
@@ -162,7 +169,7 @@ TEST(CliParse, LongFormsAndEqualsSyntax) {
   EXPECT_EQ(o.concurrency, 8);
   EXPECT_EQ(o.num_prompts, 9);
   EXPECT_EQ(o.tp, 4);
-  EXPECT_EQ(o.backend, "cpu");
+  EXPECT_EQ(o.engine.backend, Backend::kCpu);
 }
 
 TEST(CliParse, OptionsMayComeBeforePositionals) {
@@ -170,7 +177,7 @@ TEST(CliParse, OptionsMayComeBeforePositionals) {
   EXPECT_EQ(o.concurrency, 3);
   EXPECT_EQ(o.tp, 2);
   EXPECT_EQ(o.dataset_path, kDataset);
-  EXPECT_EQ(o.model_path, kModel);
+  EXPECT_EQ(o.engine.model_dir, kModel);
 }
 
 TEST(CliParse, HelpPrintsEveryFlagAndExitsZero) {
@@ -207,7 +214,10 @@ TEST(CliParse, HelpPrintsEveryFlagAndExitsZero) {
                            "--max-batch-size",
                            "--max-prefill-tokens",
                            "--kv-cache-bytes",
+                           "--cuda-graphs",
+                           "--no-cuda-graphs",
                            "--heartbeat-timeout",
+                           "--startup-timeout",
                            "--timeout",
                            "--dry-run",
                            "--coordinator-only-rank",
@@ -233,7 +243,7 @@ TEST(CliParse, VersionPrintsAndExitsZero) {
 TEST(CliParse, RandomModeTakesTheShareGptFile) {
   const RunOptions o =
       parse_with_files({"--dataset-name", "random", "--random-input-len", "32"}).options;
-  EXPECT_EQ(o.dataset_name, "random");
+  EXPECT_EQ(o.dataset_name, DatasetName::kRandom);
   EXPECT_EQ(o.random_input_len, 32);
 }
 

@@ -31,7 +31,7 @@ TEST(ShareGptSampling, MatchesLMDeployWithLlama2Tokenizer) {
 RunOptions llama2_options(const std::string& dataset) {
   RunOptions o;
   o.dataset_path = dataset;
-  o.model_path = testing::project_data("tokenizers/llama2");
+  o.engine.model_dir = testing::project_data("tokenizers/llama2");
   return o;
 }
 
@@ -77,7 +77,7 @@ TEST(BuildWorkload, RandomAndTokenIdsModes) {
   const std::string multiturn = testing::shared_data("sharegpt-365conv-multiturn-noid.json");
   TPBENCH_REQUIRE_FILE(multiturn);
   RunOptions o = llama2_options(multiturn);
-  o.dataset_name = "random";
+  o.dataset_name = DatasetName::kRandom;
   o.num_prompts = 50;
   o.random_input_len = 300;
   o.random_output_len = 40;
@@ -98,21 +98,18 @@ TEST(BuildWorkload, RandomAndTokenIdsModes) {
 
   TempDir dir;
   RunOptions t;
-  t.dataset_name = "token-ids";
+  t.dataset_name = DatasetName::kTokenIds;
   t.dataset_path = dir.write("ids.jsonl", "{\"input_ids\": [1, 2, 3], \"output_len\": 4}\n");
-  t.model_path = "/nonexistent";  // no tokenizer needed
+  t.engine.model_dir = "/nonexistent";  // no tokenizer needed
   t.num_prompts = 1;
   const Workload ids = build_workload(t);
   ASSERT_EQ(ids.requests.size(), 1u);
   EXPECT_EQ(ids.tokenizer_kind, "");
 }
 
-TEST(BuildWorkload, BadDatasetNameAndModelDir) {
+TEST(BuildWorkload, BadModelDir) {
   RunOptions o = llama2_options(testing::project_data("sharegpt/sharegpt-v3-50conv-1kprompt.json"));
-  o.dataset_name = "alpaca";
-  EXPECT_THROW(build_workload(o), InputError);
-  o.dataset_name = "sharegpt";
-  o.model_path = "/nonexistent-model-dir";
+  o.engine.model_dir = "/nonexistent-model-dir";
   EXPECT_THROW(build_workload(o), InputError);
   // Only single-turn records: nothing to sample.
   RunOptions single =

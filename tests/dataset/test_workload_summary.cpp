@@ -37,7 +37,7 @@ TEST(WorkloadSummary, TotalsPercentilesAndLMDeployLines) {
   }
   RunOptions o;
   o.dataset_path = "data.json";
-  o.model_path = "model";
+  o.engine.model_dir = "model";
   const std::string s = summary_of(w, o);
   EXPECT_NE(s.find("#Input tokens: 55\n"), std::string::npos) << s;
   EXPECT_NE(s.find("#Output tokens: 550\n"), std::string::npos) << s;

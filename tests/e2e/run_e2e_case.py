@@ -124,6 +124,11 @@ def case_cpu_run(args, work):
              out, err)
     if sum(r["requests"] for r in result["replicas"]) != n:
         fail("per-replica request counts do not add up", out, err)
+    # A flag given twice (extra options after --) takes its last value, as with argparse.
+    last_c = int(cmd[len(cmd) - 1 - cmd[::-1].index("-c") + 1])
+    if result["config"]["concurrency"] != last_c:
+        fail(f"config concurrency {result['config']['concurrency']}, want the last -c {last_c}",
+             out, err)
     import csv
     with open(csv_path) as f:
         rows = list(csv.DictReader(f))
@@ -182,6 +187,7 @@ def bad_input_cases(args, work):
                                   "-n", "4"], "model.safetensors"),
         "zero_concurrency": ([sample, tok, "-c", "0"], "--concurrency"),
         "unknown_flag": ([sample, tok, "--no-such-flag"], "--no-such-flag"),
+        "flag_taken_as_value": ([sample, tok, "--json", "--dry-run"], "--json"),
         "tp_not_dividing": ([sample, tok, "--tp", "3"], "--tp"),
     }
 

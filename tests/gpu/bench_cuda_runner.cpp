@@ -26,9 +26,14 @@ int main(int argc, char** argv) {
   int max_batch = 1;
   for (int i = 7; i < argc; ++i) max_batch = std::max(max_batch, std::atoi(argv[i]));
   EngineOptions options;
-  options.backend = "cuda";
+  options.backend = Backend::kCuda;
   options.model_dir = argv[1];
-  options.dtype = argv[2];
+  const std::optional<DtypeChoice> dtype = enum_from_name<DtypeChoice>(argv[2]);
+  if (!dtype) {
+    std::fprintf(stderr, "dtype %s: expected %s\n", argv[2], enum_choices<DtypeChoice>().c_str());
+    return 2;
+  }
+  options.dtype = *dtype;
   options.dummy_weights = std::atoi(argv[3]) != 0;
   options.max_batch_size = max_batch;
   options.max_prefill_tokens = 8192;

@@ -32,7 +32,7 @@ TEST(CudaEngine, GreedyIsGoldenAndSampledEqualsTheCpuEngine) {
   TPBENCH_REQUIRE_GPU();
   EngineOptions o;
   o.model_dir = test::stories260k_dir();
-  o.dtype = "float32";
+  o.dtype = DtypeChoice::kFloat32;
   o.cache_block_seq_len = 16;
   o.max_prefill_tokens = 64;
   o.max_batch_size = 12;
@@ -52,11 +52,11 @@ TEST(CudaEngine, GreedyIsGoldenAndSampledEqualsTheCpuEngine) {
   }
   SingleRankCommunicator comm;
   EngineOptions cuda_options = o;
-  cuda_options.backend = "cuda";
+  cuda_options.backend = Backend::kCuda;
   auto cuda_engine = make_cuda_engine(cuda_options, comm);
   const auto got = generate(*cuda_engine, requests);
   EngineOptions cpu_options = o;
-  cpu_options.backend = "cpu";
+  cpu_options.backend = Backend::kCpu;
   auto cpu_engine = make_cpu_engine(cpu_options, comm);
   const auto want = generate(*cpu_engine, requests);
 

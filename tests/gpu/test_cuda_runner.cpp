@@ -28,7 +28,7 @@ class CudaRunner : public ::testing::Test {
                                                bool graphs = true) {
     EngineOptions o;
     o.model_dir = dir;
-    o.dtype = dtype;
+    o.dtype = enum_from_name<DtypeChoice>(dtype).value();
     o.max_prefill_tokens = 512;
     o.max_batch_size = 16;
     o.cuda_graphs = graphs;

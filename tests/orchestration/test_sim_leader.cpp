@@ -22,7 +22,7 @@ class SoloComm final : public Communicator {
 
 EngineOptions sim_options(int max_batch) {
   EngineOptions o;
-  o.backend = "sim";
+  o.backend = Backend::kSim;
   o.max_batch_size = max_batch;
   o.sim_step_ms = 0;
   return o;

@@ -32,7 +32,6 @@ inline Harness make_harness(const FakeRunnerConfig& rc, const EngineOptions& opt
 inline EngineOptions options_with_blocks(const FakeRunnerConfig& rc, int64_t blocks, int block_size,
                                          int max_batch, int max_prefill) {
   EngineOptions o;
-  o.backend = "fake";
   o.cache_block_seq_len = block_size;
   o.kv_cache_bytes = blocks * rc.bytes_per_block;
   o.max_batch_size = max_batch;

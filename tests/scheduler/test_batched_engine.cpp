@@ -257,6 +257,8 @@ TEST(BatchedEngine, CapacityFromBudgetAndDescribe) {
   SingleRankCommunicator comm;
   EngineOptions o;
   o.cache_block_seq_len = 32;
+  o.max_batch_size = 8;
+  o.max_prefill_tokens = 64;
   o.cache_max_entry_count = 0.5;  // 500000 / 3000 = 166 blocks
   auto h = make_harness(rc, o, comm);
   EXPECT_EQ(h.engine->stats().kv_blocks_total, 166);

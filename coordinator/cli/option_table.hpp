@@ -1,0 +1,162 @@
+#pragma once
+// The one description of every command-line option: its flag names, the RunOptions field it
+// sets, its accepted range, its help text and its key in the JSON report's "config". The CLI11
+// binding (cli.cpp) and the JSON writer (report/options_json.cpp) both walk this table, so a new
+// option is a field in RunOptions or EngineOptions, a line here and a row in docs/CLI.md.
+//
+// A visitor provides
+//   positional(info, field)                    required positional argument
+//   option(info, field, bounds)                takes one value: a number (checked against
+//                                              bounds; reals must be finite), a string, an
+//                                              enum with a name table (common/enum_names.hpp)
+//                                              or std::optional of a number
+//   flag(info, bool_field)                     no value; a name written "!--no-x" clears it
+//   percentile_list(info, vector_field)        a comma list of percentiles in [0, 100]
+#include <limits>
+#include <string_view>
+#include <type_traits>
+
+#include "common/run_options.hpp"
+
+namespace tpbench::cli {
+
+struct OptionInfo {
+  std::string_view flags;     // CLI11 names: "-c,--concurrency", "DATASET", "!--no-stream-output"
+  std::string_view json_key;  // key in the JSON report's config
+  std::string_view help;
+};
+
+// Accepted values of a number: lo <= v (lo < v when lo_open) and v <= hi.
+struct Bounds {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  bool lo_open = false;
+};
+
+constexpr Bounds any_value() {
+  return {};
+}
+constexpr Bounds at_least(double lo) {
+  return {lo, std::numeric_limits<double>::infinity(), false};
+}
+constexpr Bounds above(double lo) {
+  return {lo, std::numeric_limits<double>::infinity(), true};
+}
+constexpr Bounds closed(double lo, double hi) {
+  return {lo, hi, false};
+}
+constexpr Bounds open_closed(double lo, double hi) {
+  return {lo, hi, true};
+}
+
+template <class Options, class Visitor>
+void visit_options(Options& o, Visitor& v) {
+  static_assert(std::is_same_v<std::remove_const_t<Options>, RunOptions>);
+  auto& e = o.engine;
+  // LMDeploy profile_throughput.py's names and defaults.
+  v.positional({"DATASET", "dataset",
+                "Dataset file: ShareGPT JSON (sharegpt; random takes its prompt text from it), "
+                "or JSON lines of {\"input_ids\", \"output_len\"} (token-ids)"},
+               o.dataset_path);
+  v.positional(
+      {"MODEL", "model", "Model directory (HF config.json, *.safetensors, tokenizer files)"},
+      e.model_dir);
+  v.option({"-c,--concurrency", "concurrency",
+            "Requests in flight over the whole cluster (closed loop)"},
+           o.concurrency, at_least(1));
+  v.option({"-n,--num-prompts", "num_prompts", "Number of prompts to sample and run"},
+           o.num_prompts, at_least(1));
+  v.option({"--seed", "seed", "Seed of the dataset shuffle (CPython random.seed)"}, o.seed,
+           any_value());
+  v.option({"--tp", "tp", "Tensor-parallel ranks per engine replica"}, o.tp, at_least(1));
+  v.option({"--backend", "backend", "auto: cuda when every rank sees a GPU, else cpu"}, e.backend,
+           any_value());
+  v.option({"--top-k", "top_k", "Sampling top-k (1 = greedy; 0 = whole vocabulary)"}, o.top_k,
+           at_least(0));
+  v.option({"--top-p", "top_p", "Sampling top-p"}, o.top_p, open_closed(0, 1));
+  v.option({"--temperature", "temperature", "Sampling temperature (also -temp)"}, o.temperature,
+           closed(0, 2));
+  v.option({"--cache-max-entry-count", "cache_max_entry_count",
+            "Fraction of free GPU memory given to the KV cache"},
+           e.cache_max_entry_count, open_closed(0, 1));
+  v.option({"--cache-block-seq-len", "cache_block_seq_len", "Tokens per KV-cache block"},
+           e.cache_block_seq_len, at_least(1));
+  v.option({"--dtype", "dtype", "Weight and activation type (auto: the checkpoint's)"}, e.dtype,
+           any_value());
+  v.flag(
+      {"!--no-stream-output", "stream_output", "Do not stream tokens: no TTFT / ITL in the report"},
+      o.stream_output);
+  v.option({"--csv", "csv", "Append the result row to this CSV file (--csv= : none)"}, o.csv_path,
+           any_value());
+  v.option({"--dataset-name", "dataset_name", "Workload mode"}, o.dataset_name, any_value());
+  v.option({"--sharegpt-output-len", "sharegpt_output_len",
+            "Output length of every ShareGPT request instead of the dataset's completion length"},
+           o.sharegpt_output_len, at_least(1));
+  v.option({"--random-input-len", "random_input_len", "Prompt length of random requests"},
+           o.random_input_len, at_least(1));
+  v.option({"--random-output-len", "random_output_len", "Output length of random requests"},
+           o.random_output_len, at_least(1));
+  v.option({"--random-range-ratio", "random_range_ratio",
+            "Random lengths are drawn from [len * ratio, len]"},
+           o.random_range_ratio, closed(0, 1));
+  v.flag({"--skip-tokenize", "skip_tokenize",
+          "Accepted for LMDeploy compatibility: tpbench always sends token ids"},
+         o.skip_tokenize);
+
+  // tpbench's own.
+  v.option({"--json", "json", "Write every setting, metric and replica to this JSON file"},
+           o.json_path, any_value());
+  v.option({"--requests-out", "requests_out",
+            "Write one JSON line per request (its timings) to this file"},
+           o.requests_out_path, any_value());
+  v.flag({"--record-tokens", "record_tokens",
+          "Also write each request's generated token ids to --requests-out"},
+         o.record_tokens);
+  v.percentile_list({"--percentiles", "percentiles", "Latency percentiles, comma list in [0, 100]"},
+                    o.percentiles);
+  v.option({"--dispatch", "dispatch",
+            "static: shard requests over replicas up front; dynamic: hand out on demand"},
+           o.dispatch, any_value());
+  v.flag({"--dummy-weights", "dummy_weights",
+          "Random weights from config.json alone (no checkpoint needed)"},
+         e.dummy_weights);
+  v.option({"--max-batch-size", "max_batch_size",
+            "Sequences per engine step per replica (0 = the replica's concurrency share)"},
+           e.max_batch_size, at_least(0));
+  v.option({"--max-prefill-tokens", "max_prefill_tokens", "Prompt tokens per engine step"},
+           e.max_prefill_tokens, at_least(1));
+  v.option({"--kv-cache-bytes", "kv_cache_bytes",
+            "KV-cache bytes per rank; overrides --cache-max-entry-count (0 = unset)"},
+           e.kv_cache_bytes, at_least(0));
+  v.flag({"--cuda-graphs,!--no-cuda-graphs", "cuda_graphs",
+          "cuda backend: replay decode steps from CUDA graphs (default on)"},
+         e.cuda_graphs);
+  v.option({"--heartbeat-timeout", "heartbeat_timeout",
+            "Seconds a rank may go without a heartbeat, or a leader stay in one engine step, "
+            "before the run ends as incomplete"},
+           o.heartbeat_timeout_s, above(0));
+  v.option({"--startup-timeout", "startup_timeout",
+            "Seconds the engines may take to load, allocate and warm up before t0; a rank still "
+            "starting then ends the run, named (0 = no limit)"},
+           o.startup_timeout_s, at_least(0));
+  v.option({"--timeout", "timeout", "Stop the run after this many seconds (0 = no limit)"},
+           o.timeout_s, at_least(0));
+  v.flag({"--dry-run", "dry_run", "Sample and tokenize, print the workload, exit"}, o.dry_run);
+  v.flag({"--coordinator-only-rank", "coordinator_only_rank",
+          "Rank 0 only coordinates; engines run on ranks 1..W-1"},
+         o.coordinator_only_rank);
+  v.option({"--coordinator-addr", "coordinator_addr",
+            "IP, interface or host name the coordinator binds (default: loopback on one host, "
+            "else all interfaces)"},
+           o.coordinator_addr, any_value());
+  v.option({"--sim-step-ms", "sim_step_ms",
+            "sim backend: fixed step time in ms (< 0: base + per-token model)"},
+           e.sim_step_ms, any_value());
+  v.option({"--sim-base-ms", "sim_base_ms", "sim backend: step time base in ms"}, e.sim_base_ms,
+           at_least(0));
+  v.option({"--sim-per-token-us", "sim_per_token_us",
+            "sim backend: step time per token in the step, in us"},
+           e.sim_per_token_us, at_least(0));
+}
+
+}  // namespace tpbench::cli
