@@ -138,12 +138,10 @@ WorkerStatus RankWorker::run(const RunClock& clock) {
     LeaderResult result =
         run_leader_loop(*engine_, config, std::move(go_), *link_, link_.get(), clock);
     engine_->shutdown();
-    EngineStats s = engine_->stats();
     wire::DoneMsg done;
     done.replica = replica;
     done.records_sent = result.records_sent;
-    done.stats = {s.steps,       s.prefill_tokens,  s.decode_tokens,
-                  s.preemptions, s.kv_blocks_total, s.busy_ns};
+    done.stats = engine_->stats();
     link_->send_done(done);
     return {};
   } catch (const std::exception& e) {

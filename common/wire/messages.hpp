@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/engine_stats.hpp"
 #include "common/records.hpp"
 #include "common/workload.hpp"
 
@@ -71,20 +72,10 @@ struct WorkMsg {
   MSGPACK_DEFINE_MAP(requests, exhausted);
 };
 
-struct ReplicaStatsMsg {
-  int64_t steps = 0;
-  int64_t prefill_tokens = 0;
-  int64_t decode_tokens = 0;
-  int64_t preemptions = 0;
-  int64_t kv_blocks_total = 0;
-  int64_t busy_ns = 0;
-  MSGPACK_DEFINE_MAP(steps, prefill_tokens, decode_tokens, preemptions, kv_blocks_total, busy_ns);
-};
-
 struct DoneMsg {
   int32_t replica = -1;
   uint64_t records_sent = 0;  // records pushed on the records socket, all batches
-  ReplicaStatsMsg stats;
+  EngineStats stats;
   MSGPACK_DEFINE_MAP(replica, records_sent, stats);
 };
 

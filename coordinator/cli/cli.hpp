@@ -1,5 +1,5 @@
 #pragma once
-// profile_throughput's command line (docs/ARCHITECTURE.md, "Command line"), parsed with CLI11.
+// profile_throughput's command line (docs/CLI.md), parsed with CLI11.
 #include "common/run_options.hpp"
 
 namespace tpbench {

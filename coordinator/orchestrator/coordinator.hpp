@@ -1,5 +1,5 @@
 #pragma once
-// The coordinator (docs/ARCHITECTURE.md "Processes and roles", "Wire"): a thread on rank 0 that listens on
+// The coordinator (docs/ARCHITECTURE.md "Roles", "Wire"): a thread on rank 0 that listens on
 // a CURVE-secured ROUTER (presence + control) and PULL (records) socket, admits only the run's
 // ranks, starts the replicas, dispatches requests, collects records, watches heartbeats and
 // connections, and writes the reports. A lost rank, a silent rank or --timeout ends the run with

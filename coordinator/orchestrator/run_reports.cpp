@@ -41,8 +41,7 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
     s.ranks = r.ranks;
     s.host = r.host;
     s.engine = r.engine;
-    s.busy_ns = r.stats.busy_ns;
-    s.preemptions = r.stats.preemptions;
+    s.stats = r.stats;
     summaries.push_back(std::move(s));
   }
   for (const auto& rec : records.records()) {
@@ -54,7 +53,7 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
   for (auto& s : summaries) {
     if (metrics.duration_s > 0) {
       s.output_throughput = static_cast<double>(s.output_tokens) / metrics.duration_s;
-      s.busy_percent = 100.0 * static_cast<double>(s.busy_ns) * 1e-9 / metrics.duration_s;
+      s.busy_percent = 100.0 * static_cast<double>(s.stats.busy_ns) * 1e-9 / metrics.duration_s;
     }
   }
 

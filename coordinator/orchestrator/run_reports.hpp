@@ -22,7 +22,7 @@ struct ReplicaState {
   bool failed = false;
   bool done = false;
   uint64_t records_sent = 0;
-  wire::ReplicaStatsMsg stats;
+  EngineStats stats;
 };
 
 struct RunDescription {

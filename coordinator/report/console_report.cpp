@@ -110,7 +110,7 @@ void print_replica_table(std::FILE* out, const std::vector<ReplicaSummary>& repl
     std::snprintf(line, sizeof line, "%-*d%-*s%-*s%10zu%10.3f%10.1f%12lld", kReplica, r.replica,
                   kRanks, fit(rank_list(r.ranks), kRanks - 1).c_str(), host,
                   fit(r.host, host - 1).c_str(), r.requests, r.output_throughput, r.busy_percent,
-                  static_cast<long long>(r.preemptions));
+                  static_cast<long long>(r.stats.preemptions));
     print_line(out, line);
   }
   print_line(out, table::rule(width, '='));

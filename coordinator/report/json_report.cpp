@@ -85,9 +85,13 @@ Json replica_json(const ReplicaSummary& r) {
           {"requests", r.requests},
           {"output_tokens", r.output_tokens},
           {"output_throughput", r.output_throughput},
-          {"busy_ns", r.busy_ns},
+          {"busy_ns", r.stats.busy_ns},
           {"busy_percent", r.busy_percent},
-          {"preemptions", r.preemptions}};
+          {"preemptions", r.stats.preemptions},
+          {"steps", r.stats.steps},
+          {"prefill_tokens", r.stats.prefill_tokens},
+          {"decode_tokens", r.stats.decode_tokens},
+          {"kv_blocks_total", r.stats.kv_blocks_total}};
 }
 
 }  // namespace

@@ -140,6 +140,7 @@ TEST(JsonReport, ParsesWithEveryPart) {
   EXPECT_NEAR(std::stod(flat.at("metrics.ttft.min")), 0.1, 1e-12);
   EXPECT_EQ(flat.count("metrics.tpot.p50"), 1u);
   EXPECT_EQ(flat.at("replicas.1.preemptions"), "3");
+  EXPECT_EQ(flat.at("replicas.0.steps"), "40");
   EXPECT_EQ(flat.at("replicas.0.ranks"), "[0, 1]");
   EXPECT_EQ(flat.at("replicas.0.host"), "\"node-a\"");
   std::remove(path.c_str());
