@@ -355,6 +355,29 @@ std::vector<double> exact_attention(const AttentionCase& c, const std::vector<fl
   return out;
 }
 
+// Points each head's query of every (one-token) chunk at its key kDominantKeys[start_pos][h]:
+// q = s k_p with q.k_p / sqrt(hd) = ln(keys) + 2, so key p takes about 0.8 of the softmax.
+void point_queries_at_dominant_keys(const AttentionCase& c, std::vector<float>& q, int64_t q_stride,
+                                    const std::vector<float>& K) {
+  const int64_t kvw = int64_t{c.kv_heads} * c.hd;
+  const int group = c.heads / c.kv_heads;
+  int64_t first = 0, offset = 0;
+  for (auto [start, n] : c.chunks) {
+    const double target = std::log(static_cast<double>(start + n)) + 2.0;
+    for (int h = 0; h < c.heads; ++h) {
+      const float* k =
+          K.data() + (offset + kDominantKeys.at(start)[h]) * kvw + int64_t{h / group} * c.hd;
+      double sum_sq = 0;
+      for (int d = 0; d < c.hd; ++d) sum_sq += double{k[d]} * k[d];
+      const double scale = target * std::sqrt(static_cast<double>(c.hd)) / sum_sq;
+      for (int d = 0; d < c.hd; ++d)
+        q[first * q_stride + int64_t{h} * c.hd + d] = static_cast<float>(scale * k[d]);
+    }
+    first += n;
+    offset += start + n;
+  }
+}
+
 // Runs the case's kernel on a paged cache (scrambled block tables; rows no position maps to hold
 // other values) against exact_attention, per element for half / bfloat16.
 template <typename T>
@@ -374,25 +397,7 @@ void check_attention(std::mt19937& rng, const AttentionCase& c) {
   std::vector<float> q = seeded_values<float>(seed, "attention/q", tokens * q_stride, -2, 2);
   const std::vector<float> K = seeded_values<T>(seed, "attention/k", positions * kvw, -2, 2);
   const std::vector<float> V = seeded_values<T>(seed, "attention/v", positions * kvw, -2, 2);
-  if (c.plant_dominant_keys) {
-    // q = c k_p with q.k_p / sqrt(hd) = ln(keys) + 2: key p takes about 0.8 of the softmax.
-    const int group = c.heads / c.kv_heads;
-    int64_t first = 0, offset = 0;
-    for (auto [start, n] : c.chunks) {
-      const double target = std::log(static_cast<double>(start + n)) + 2.0;
-      for (int h = 0; h < c.heads; ++h) {
-        const float* k =
-            K.data() + (offset + kDominantKeys.at(start)[h]) * kvw + int64_t{h / group} * c.hd;
-        double sum_sq = 0;
-        for (int d = 0; d < c.hd; ++d) sum_sq += double{k[d]} * k[d];
-        const double scale = target * std::sqrt(static_cast<double>(c.hd)) / sum_sq;
-        for (int d = 0; d < c.hd; ++d)
-          q[first * q_stride + int64_t{h} * c.hd + d] = static_cast<float>(scale * k[d]);
-      }
-      first += n;
-      offset += start + n;
-    }
-  }
+  if (c.plant_dominant_keys) point_queries_at_dominant_keys(c, q, q_stride, K);
 
   const int32_t num_blocks = blocks_needed + 3;
   const int64_t cache_rows = int64_t{num_blocks} * block_size;
