@@ -17,9 +17,10 @@ scripts/make_tiny_model.py, 4 x 150 teacher-forced decode steps): the worst rela
 error of a position and the top-1 agreement with the unrounded (CPU runner) path.
 
 Exit status 0 when every correct kernel stays below MAX_CORRECT of its bound and every bug the
-tests are meant to catch exceeds it; 1 otherwise. These are emulated figures: the GPU's fp32
-summation order differs (numpy's), so single elements may differ by an ulp of T.
-Needs numpy (Debian's python3-numpy).
+tests are meant to catch exceeds it; 1 otherwise; 77 (skipped) without numpy (Debian's
+python3-numpy). These are emulated figures: numpy's fp32 summation order is not the GPU's, so
+single elements may differ by an ulp of T. To replay a GPU failure, pass its TPBENCH_TEST_SEED
+as --seeds.
 """
 import argparse
 import functools
@@ -505,7 +506,9 @@ def runner_forward(W, cfg, tokens, t, bug=None):
     return acc(h @ W["lm_head.weight"].T)
 
 
-def emulate_runner(dtype, bug=None, model_dir=None):
+def emulate_runner(dtype, model_dir):
+    """{bug: (worst relative error of a position, top-1 agreements, positions)} of the runner
+    test's model in `dtype` (BF16 or F16); bug None is the correct GPU path."""
     args = ["--layers", "2", "--dim", "128", "--heads", "4", "--kv-heads", "2", "--intermediate",
             "256", "--vocab", "256", "--dtype", dtype, "--seed", "11"]
     subprocess.run([sys.executable, os.path.join(REPO, "scripts", "make_tiny_model.py"), model_dir,
@@ -514,19 +517,16 @@ def emulate_runner(dtype, bug=None, model_dir=None):
     with open(os.path.join(model_dir, "config.json")) as f:
         cfg = json.load(f)
     t = {"BF16": "bfloat16", "F16": "half"}[dtype]
-    worst, agree, total = 0.0, 0, 0
-    results = {}
-    for b in (None, "gqa_mod", "drop_newest"):
-        worst, agree, total = 0.0, 0, 0
-        for toks in runner_tokens(4, 150, cfg["vocab_size"]):
-            want = runner_forward(W, cfg, toks, None)
-            got = runner_forward(W, cfg, toks, t, b)
-            worst = max(worst, float(np.max(np.max(np.abs(got - want), axis=1)
-                                            / np.max(np.abs(want), axis=1))))
-            agree += int(np.sum(np.argmax(got, axis=1) == np.argmax(want, axis=1)))
-            total += len(toks)
-        results[b] = (worst, agree, total)
-    return results
+    results = {b: [0.0, 0, 0] for b in (None, "gqa_mod", "drop_newest")}
+    for toks in runner_tokens(4, 150, cfg["vocab_size"]):
+        want = runner_forward(W, cfg, toks, None)
+        for bug, r in results.items():
+            got = runner_forward(W, cfg, toks, t, bug)
+            r[0] = max(r[0], float(np.max(np.max(np.abs(got - want), axis=1)
+                                          / np.max(np.abs(want), axis=1))))
+            r[1] += int(np.sum(np.argmax(got, axis=1) == np.argmax(want, axis=1)))
+            r[2] += len(toks)
+    return {b: tuple(r) for b, r in results.items()}
 
 
 # test_cuda_runner.cpp's limits per checkpoint dtype: (largest relative error, top-1 agreement).
@@ -585,7 +585,7 @@ def main():
               "top-1 agreement of 600 positions):")
         with tempfile.TemporaryDirectory() as tmp:
             for dtype in ("BF16", "F16"):
-                res = emulate_runner(dtype, model_dir=os.path.join(tmp, dtype))
+                res = emulate_runner(dtype, os.path.join(tmp, dtype))
                 max_err, min_agree = RUNNER_LIMITS[dtype]
                 for bug, (worst, agree, total) in res.items():
                     ok = worst < max_err and agree / total >= min_agree
