@@ -2,6 +2,7 @@
 // host weight conversion, and the one-line error when --backend cuda finds no GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -284,6 +285,38 @@ TEST(CudaEngineWithoutGpu, BackendCudaIsOneInputErrorLine) {
     EXPECT_NE(what.find("no CUDA GPU"), std::string::npos) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   }
+}
+
+// The GPU kernel tests' inputs, pinned: tests/gpu/emulate_rounding.py checks the same figures
+// (self_check), so the emulation replays exactly the inputs a GPU run with that seed drew.
+TEST(GpuTestInputs, SeededValuesMatchTheEmulation) {
+  EXPECT_EQ(test::seeded_values<__nv_bfloat16>(7, "attention/k", 4, -2, 2),
+            (std::vector<float>{0x1.f6p-1f, -0x1.c6p+0f, 0x1.b8p+0f, -0x1.48p+0f}));
+  EXPECT_EQ(test::seeded_values<__half>(7, "attention/v", 4, -2, 2),
+            (std::vector<float>{0x1.a88p+0f, 0x1.158p-2f, 0x1.5ecp-2f, 0x1.578p-5f}));
+  EXPECT_EQ(
+      test::seeded_values<float>(7, "rmsnorm/x", 4, -3, 3),
+      (std::vector<float>{0x1.282782p+1f, -0x1.c491bap+0f, -0x1.300068p-2f, -0x1.c53eb2p+0f}));
+  const test::SeededStream positions(7, "rope/positions");
+  EXPECT_EQ(positions.bits(0) % 5000, 4578u);
+  EXPECT_EQ(positions.bits(2) % 5000, 335u);
+}
+
+TEST(GpuTestInputs, UlpBoundsInUnitsOfTheElementType) {
+  EXPECT_EQ(test::ulp_at<__nv_bfloat16>(1.0), 0x1p-7);
+  EXPECT_EQ(test::ulp_at<__nv_bfloat16>(-0.75), 0x1p-8);
+  EXPECT_EQ(test::ulp_at<__half>(1.0), 0x1p-10);
+  EXPECT_EQ(test::ulp_at<__half>(1e-6), 0x1p-24);  // subnormal spacing
+  EXPECT_EQ(test::ulp_at<__half>(0.0), 0x1p-24);
+  // One half ulp off at 1.0 is half of a 2-ulp bound; a NaN is infinitely far.
+  const test::UlpCheck one = test::check_ulps<__half>({1.0f + 0x1p-10f, 3.0f}, {1.0, 3.0}, {2, 0});
+  EXPECT_EQ(one.worst, 0.5);
+  EXPECT_EQ(one.at, 0u);
+  EXPECT_TRUE(std::isinf(test::check_ulps<__half>({NAN}, {0.0}, {2, 1e-3}).worst));
+  // The reference is rounded to T first: 1 + 2^-12 rounds to 1.0 in half.
+  EXPECT_EQ(test::check_ulps<__half>({1.0f}, {1.0 + 0x1p-12}, {2, 0}).worst, 0.0);
+  // The floor: 1e-3 off a value near 0 is one bound of 1e-3.
+  EXPECT_NEAR(test::check_ulps<__nv_bfloat16>({1e-3f}, {0.0}, {2, 1e-3}).worst, 1.0, 1e-6);
 }
 
 }  // namespace
