@@ -47,7 +47,7 @@ cp "$DATA_DIR/llama2-tokenizer.model" "$MODEL/tokenizer.model"
 SUMMARY=$OUT_DIR/summary.txt
 : >"$SUMMARY"
 FLOOR_JSON=$OUT_DIR/floor.json
-rm -f "$OUT_DIR/result.json" "$FLOOR_JSON"
+rm -f "$OUT_DIR/result.json" "$OUT_DIR/floor_inputs.json" "$FLOOR_JSON"
 MPI=()
 if command -v mpirun >/dev/null 2>&1; then MPI=(mpirun --allow-run-as-root --oversubscribe -np 1); fi
 CARD=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
