@@ -23,8 +23,8 @@ struct EngineOptions {
   // over them. The cuda backend gathers GPU identities with it (ranks on one GPU split its KV
   // cache). Null: this rank is alone on its node.
   std::function<std::vector<std::string>(const std::string&)> node_all_gather;
-  bool cuda_graphs = true;     // cuda: replay decode steps from CUDA graphs
-  bool greedy_only = false;    // every request is greedy: no sampling workspace needed
+  bool cuda_graphs = true;   // cuda: replay decode steps from CUDA graphs
+  bool greedy_only = false;  // every request is greedy: no sampling workspace needed
   // sim backend
   double sim_step_ms = -1;
   double sim_base_ms = 5.0;

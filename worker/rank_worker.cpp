@@ -82,8 +82,9 @@ WorkerStatus RankWorker::prepare() {
   auto started = SteadyClock::now();
   try {
     comm_ = std::make_unique<MpiCommunicator>(setup_.replica_comm);
-    EngineOptions engine_options = engine_options_for(
-        setup_.options, setup_.backend, setup_.slots[replica], setup_.local_rank, setup_.local_size);
+    EngineOptions engine_options =
+        engine_options_for(setup_.options, setup_.backend, setup_.slots[replica], setup_.local_rank,
+                           setup_.local_size);
     if (setup_.node_comm != MPI_COMM_NULL)
       engine_options.node_all_gather = [node = setup_.node_comm](const std::string& mine) {
         return all_gather_strings(node, mine);

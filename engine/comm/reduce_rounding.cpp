@@ -55,7 +55,7 @@ uint16_t float_to_float16_bits(float v) {
     half = 0x1000u;
   } else if (magnitude <= 0x33000000u) {  // at most 2^-25 (half the smallest subnormal): zero
     return static_cast<uint16_t>(sign);
-  } else {  // fp16 subnormal: multiples of 2^-24
+  } else {                                            // fp16 subnormal: multiples of 2^-24
     const uint32_t shift = 126u - (magnitude >> 23);  // 14..24
     const uint32_t mantissa = (magnitude & 0x7FFFFFu) | 0x800000u;
     kept = mantissa >> shift;
@@ -66,7 +66,9 @@ uint16_t float_to_float16_bits(float v) {
   return static_cast<uint16_t>(sign | kept);
 }
 
-float bfloat16_bits_to_float(uint16_t bits) { return float_of(uint32_t{bits} << 16); }
+float bfloat16_bits_to_float(uint16_t bits) {
+  return float_of(uint32_t{bits} << 16);
+}
 
 float float16_bits_to_float(uint16_t bits) {
   const uint32_t sign = uint32_t{bits & 0x8000u} << 16;

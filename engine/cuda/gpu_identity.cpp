@@ -13,16 +13,15 @@ namespace tpbench {
 std::vector<int> ranks_sharing_gpu(const std::vector<std::string>& pci_bus_ids) {
   std::vector<int> counts;
   for (const std::string& id : pci_bus_ids)
-    counts.push_back(id.empty() ? 1
-                                : static_cast<int>(std::count(pci_bus_ids.begin(),
-                                                              pci_bus_ids.end(), id)));
+    counts.push_back(
+        id.empty() ? 1 : static_cast<int>(std::count(pci_bus_ids.begin(), pci_bus_ids.end(), id)));
   return counts;
 }
 
 // "<bus id> <total memory> <name>": the name, last, may hold spaces.
 std::string encode_gpu_identity(const GpuIdentity& gpu) {
-  return (gpu.pci_bus_id.empty() ? "-" : gpu.pci_bus_id) + " " +
-         std::to_string(gpu.total_memory) + " " + gpu.name;
+  return (gpu.pci_bus_id.empty() ? "-" : gpu.pci_bus_id) + " " + std::to_string(gpu.total_memory) +
+         " " + gpu.name;
 }
 
 GpuIdentity decode_gpu_identity(const std::string& text) {

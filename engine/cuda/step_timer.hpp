@@ -11,19 +11,19 @@
 namespace tpbench {
 
 enum class StepPhase {
-  kUpload,        // the step's metadata, host to device
+  kUpload,  // the step's metadata, host to device
   kEmbedding,
-  kRmsnorm,       // rmsnorm / add_rmsnorm of every layer
+  kRmsnorm,  // rmsnorm / add_rmsnorm of every layer
   kQkvGemm,
   kRopeKvWrite,
-  kAttention,     // decode and prefill attention
+  kAttention,  // decode and prefill attention
   kOGemm,
-  kAllReduce,     // with its conversions to and from the model's dtype
+  kAllReduce,  // with its conversions to and from the model's dtype
   kGateUpGemm,
   kSilu,
   kDownGemm,
-  kLmHead,        // final norm, LM head GEMM, (TP) logits all-gather
-  kSampling,      // GPU sampling and the token copy back
+  kLmHead,    // final norm, LM head GEMM, (TP) logits all-gather
+  kSampling,  // GPU sampling and the token copy back
   kCount
 };
 

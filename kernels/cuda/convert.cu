@@ -36,8 +36,8 @@ void element_to_float(const T* in, int64_t n, float* out, cudaStream_t stream) {
   launch_convert<T, float>(in, n, out, stream);
 }
 
-#define TPBENCH_INSTANTIATE(T)                                                   \
-  template void float_to_element<T>(const float*, int64_t, T*, cudaStream_t);    \
+#define TPBENCH_INSTANTIATE(T)                                                \
+  template void float_to_element<T>(const float*, int64_t, T*, cudaStream_t); \
   template void element_to_float<T>(const T*, int64_t, float*, cudaStream_t);
 TPBENCH_INSTANTIATE(float)
 TPBENCH_INSTANTIATE(__half)

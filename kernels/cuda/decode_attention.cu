@@ -368,11 +368,10 @@ void decode_attention(const float* q, int64_t q_stride, const T* k_cache, const 
   CUDA_CHECK(cudaGetLastError());
 }
 
-#define TPBENCH_INSTANTIATE(T)                                                                   \
-  template void decode_attention<T>(const float*, int64_t, const T*, const T*,                   \
-                                    const AttentionSeqDesc*, int, const int32_t*, int, int, int, \
-                                    int, int, float*, T*, int64_t, cudaStream_t,                 \
-                                    DecodeAttentionKernel);
+#define TPBENCH_INSTANTIATE(T)                                                                 \
+  template void decode_attention<T>(                                                           \
+      const float*, int64_t, const T*, const T*, const AttentionSeqDesc*, int, const int32_t*, \
+      int, int, int, int, int, float*, T*, int64_t, cudaStream_t, DecodeAttentionKernel);
 TPBENCH_INSTANTIATE(float)
 TPBENCH_INSTANTIATE(__half)
 TPBENCH_INSTANTIATE(__nv_bfloat16)
