@@ -41,8 +41,6 @@ void MpiCommunicator::all_gather(const float* send, float* recv, size_t count) {
                           MPI_FLOAT, comm_));
 }
 
-void MpiCommunicator::barrier() {
-  MPI_CHECK(MPI_Barrier(comm_));
-}
+void MpiCommunicator::barrier() { MPI_CHECK(MPI_Barrier(comm_)); }
 
 }  // namespace tpbench
