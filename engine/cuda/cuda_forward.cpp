@@ -222,6 +222,7 @@ class TypedForwardPass final : public ForwardPass {
   // stream gets there).
   float* run(const StepMetadata& m) {
     TPBENCH_CHECK(kv_.data() != nullptr, "forward before allocate_kv");
+    timing_ = nullptr;
     if (m.n_tokens() == 0) return full_logits();
     StepTimer* timer = ctx_.tuning.step_timer;
     if (timer != nullptr && timer->active()) {  // an eager step, its kernel groups timed
@@ -382,9 +383,9 @@ class TypedForwardPass final : public ForwardPass {
     lap(StepPhase::kLmHead);
   }
 
-  // Sums the ranks' fp32 partial sums `data` (docs/ARCHITECTURE.md, "Tensor parallelism"). In
-  // the model's dtype (the default): each rank rounds its partials to T, NCCL sums in T, and
-  // the sum comes back to fp32 for the residual stream.
+  // Sums the ranks' fp32 partial sums `data` (docs/ARCHITECTURE.md, "where the all-reduce
+  // rounds"). In the model's dtype (the default): each rank rounds its partials to T, NCCL sums
+  // in T, and the sum comes back to fp32 for the residual stream.
   void all_reduce(float* data, int64_t count) {
     if (ctx_.device_comm == nullptr) return;
     if (!std::is_same_v<T, float> && ctx_.tuning.all_reduce == AllReduceDType::kModel) {
@@ -440,7 +441,7 @@ class TypedForwardPass final : public ForwardPass {
       x_.ensure(tokens * D_);
       delta_.ensure(tokens * D_);
       h_.ensure(tokens * D_);
-      if (ctx_.device_comm != nullptr) reduce_buf_.ensure(tokens * D_);
+      if (ctx_.device_comm != nullptr && !std::is_same_v<T, float>) reduce_buf_.ensure(tokens * D_);
       work_.ensure(tokens * std::max(qkv_w_, 2 * I_));
       act_.ensure(tokens * std::max(qw_, I_));
     }
