@@ -15,6 +15,7 @@
 #include <numeric>
 #include <string>
 
+#include "engine/comm/reduce_rounding.hpp"
 #include "engine/scheduler/sampler.hpp"
 #include "kernels/cpu/embedding.hpp"
 #include "kernels/cpu/matmul.hpp"
@@ -22,6 +23,7 @@
 #include "kernels/cpu/rope.hpp"
 #include "kernels/cpu/silu_mul.hpp"
 #include "kernels/cuda/argmax.cuh"
+#include "kernels/cuda/convert.cuh"
 #include "kernels/cuda/decode_attention.cuh"
 #include "kernels/cuda/embedding.cuh"
 #include "kernels/cuda/linear.cuh"
@@ -179,6 +181,28 @@ TYPED_TEST(CudaKernel, SiluMulOnFusedGateUp) {
   cuda::silu_mul<T>(d_buf.data(), d_buf.data() + cols, stride, rows, cols, d_out.data(), nullptr);
   expect_output<T>(to_floats(download(d_out, rows * cols)), to_doubles(want), kProductsBound,
                    "silu_mul");
+}
+
+// The all-reduce's conversions: fp32 -> T rounds as the CPU twin (round_to) does, bit for bit,
+// and T -> fp32 is exact.
+TYPED_TEST(CudaKernel, ConvertRoundsAsTheCpuTwin) {
+  using T = TypeParam;
+  SEED_TRACE();
+  std::vector<float> in = random_values<float>(this->rng_, 100'003, -70000, 70000);
+  for (float v : {0.0f, -0.0f, 1.0f + 0x1.0p-8f, 1.0f + 0x1.0p-11f, 0x1p-25f, 65520.0f, 1e-30f})
+    in.push_back(v);
+  auto d_in = upload(in);
+  auto d_elems = poisoned<T>(in.size());
+  auto d_back = poisoned<float>(in.size());
+  cuda::float_to_element<T>(d_in.data(), static_cast<int64_t>(in.size()), d_elems.data(), nullptr);
+  cuda::element_to_float<T>(d_elems.data(), static_cast<int64_t>(in.size()), d_back.data(),
+                            nullptr);
+  const ReduceType type = std::is_same_v<T, float>    ? ReduceType::kFloat32
+                          : std::is_same_v<T, __half> ? ReduceType::kFloat16
+                                                      : ReduceType::kBFloat16;
+  const std::vector<float> back = download(d_back, in.size());
+  for (size_t i = 0; i < in.size(); ++i)
+    ASSERT_EQ(back[i], round_to(type, in[i])) << "element " << i << " = " << in[i];
 }
 
 TYPED_TEST(CudaKernel, LinearWithAndWithoutBias) {
