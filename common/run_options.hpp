@@ -46,7 +46,8 @@ struct RunOptions {
   int64_t kv_cache_bytes = 0;     // 0 = from --cache-max-entry-count
   bool cuda_graphs = true;        // cuda: decode steps replay CUDA graphs
   double heartbeat_timeout_s = 30;
-  double timeout_s = 0;           // 0 = no limit
+  double timeout_s = 0;           // 0 = no limit; counted from t0
+  double startup_timeout_s = 600; // engine build until t0; 0 = no limit
   bool dry_run = false;
   bool coordinator_only_rank = false;
   std::string coordinator_addr;   // interface/host to bind; "" = this host's name

@@ -95,6 +95,10 @@ WorkerStatus RankWorker::prepare() {
   } catch (const std::exception& e) {
     status = {kExitRunFailed, "rank " + std::to_string(setup_.rank) + ": engine: " + e.what()};
   }
+  if (status.code == 0) {
+    slow_start_hook(setup_.rank);
+    presence_->set_engine_ready();
+  }
   if (!is_leader()) return status;
 
   try {
@@ -141,6 +145,7 @@ WorkerStatus RankWorker::run(const RunClock& clock) {
     config.record_tokens = setup_.options.record_tokens;
     config.sampling = sampling_params_for(setup_.options);
     config.step_watch = &step_watch_;
+    config.stop = link_.get();
     LeaderResult result =
         run_leader_loop(*engine_, config, std::move(go_), *link_, link_.get(), clock);
     engine_->shutdown();

@@ -24,9 +24,10 @@ struct HelloMsg {
 };
 
 struct HeartbeatMsg {
-  int64_t sent_ns = 0;     // sender's steady clock (ns since t0 once the run started)
-  int64_t in_step_ns = 0;  // a leader inside an engine step: how long that step has run
-  MSGPACK_DEFINE_MAP(sent_ns, in_step_ns);
+  int64_t sent_ns = 0;        // sender's steady clock (ns since t0 once the run started)
+  int64_t in_step_ns = 0;     // a leader inside an engine step: how long that step has run
+  bool engine_ready = false;  // the rank's engine is built (start-up done on this rank)
+  MSGPACK_DEFINE_MAP(sent_ns, in_step_ns, engine_ready);
 };
 
 struct ByeMsg {
@@ -57,6 +58,13 @@ struct GoMsg {
 };
 
 struct AbortMsg {
+  std::string reason;
+  MSGPACK_DEFINE_MAP(reason);
+};
+
+// The run ends now (--timeout): the leader takes no more requests, abandons those in flight,
+// shuts its engine down and sends done.
+struct StopMsg {
   std::string reason;
   MSGPACK_DEFINE_MAP(reason);
 };

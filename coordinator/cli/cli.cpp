@@ -102,7 +102,11 @@ void add_tpbench_options(CLI::App& app, RunOptions& o, Bindings& b) {
   app.add_option("--heartbeat-timeout", o.heartbeat_timeout_s,
                  "Seconds a rank may go without a heartbeat, or a leader stay in one engine step, "
                  "before the run ends as incomplete");
-  app.add_option("--timeout", o.timeout_s, "Stop the run after this many seconds (0 = no limit)");
+  app.add_option("--timeout", o.timeout_s,
+                 "End the run this many seconds after t0 (start-up not counted; 0 = no limit)");
+  app.add_option("--startup-timeout", o.startup_timeout_s,
+                 "Seconds start-up (load, KV cache, warm-up) may take before the run fails "
+                 "(0 = no limit)");
   app.add_flag("--dry-run", o.dry_run, "Sample and tokenize, print the workload, exit");
   app.add_flag("--coordinator-only-rank", o.coordinator_only_rank,
                "Rank 0 only coordinates; engines run on ranks 1..W-1");

@@ -112,6 +112,9 @@ void validate_reals(const RunOptions& o) {
   require_finite(o.timeout_s, "--timeout");
   require(o.timeout_s >= 0,
           "--timeout must be >= 0 seconds (0 = no limit), got " + number(o.timeout_s));
+  require_finite(o.startup_timeout_s, "--startup-timeout");
+  require(o.startup_timeout_s >= 0, "--startup-timeout must be >= 0 seconds (0 = no limit), got " +
+                                        number(o.startup_timeout_s));
   require_finite(o.sim_step_ms, "--sim-step-ms");
   require_finite(o.sim_base_ms, "--sim-base-ms");
   require(o.sim_base_ms >= 0, "--sim-base-ms must be >= 0, got " + number(o.sim_base_ms));

@@ -30,6 +30,7 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
     if (std::find(info.hosts.begin(), info.hosts.end(), h) == info.hosts.end())
       info.hosts.push_back(h);
   info.t0_skew_ns = run.t0_skew_ns;
+  info.startup_s = run.startup_s;
   info.complete = complete;
   info.incomplete_reason = incomplete_reason;
 
@@ -41,6 +42,7 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
     s.ranks = r.ranks;
     s.host = r.host;
     s.engine = r.engine;
+    s.startup_s = r.startup_s;
     s.stats = r.stats;
     summaries.push_back(std::move(s));
   }

@@ -69,6 +69,7 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m) {
   print_line(out, table::row("Replicas (DP)", {integer(info.replicas)}));
   print_line(out, table::row("World size (ranks)", {integer(info.world_size)}));
   print_line(out, table::row("Dispatch", {o.dispatch}));
+  print_line(out, table::row("Start-up (load, KV, warm-up)", {fixed(info.startup_s)}));
   print_line(out, table::row("Total input tokens", {integer(m.total_input_tokens)}));
   print_line(out, table::row("Total generated tokens", {integer(m.total_output_tokens)}));
   print_line(out, table::row("Input throughput (tok/s)", {fixed(m.input_throughput)}));

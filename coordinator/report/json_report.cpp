@@ -82,6 +82,7 @@ Json replica_json(const ReplicaSummary& r) {
           {"ranks", r.ranks},
           {"host", r.host},
           {"engine", r.engine},
+          {"startup_s", r.startup_s},
           {"requests", r.requests},
           {"output_tokens", r.output_tokens},
           {"output_throughput", r.output_throughput},
@@ -103,6 +104,7 @@ void write_json(const std::string& path, const RunInfo& info, const Metrics& met
   j["tpbench_version"] = info.tpbench_version;
   j["complete"] = info.complete;
   j["incomplete_reason"] = info.complete ? Json(nullptr) : Json(info.incomplete_reason);
+  j["startup_s"] = info.startup_s;
   j["config"] = options_to_json(info.options);
   j["environment"] = environment_json(info);
   j["metrics"] = metrics_json(metrics);

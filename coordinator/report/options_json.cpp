@@ -38,6 +38,7 @@ nlohmann::ordered_json options_to_json(const RunOptions& o) {
   j["cuda_graphs"] = o.cuda_graphs;
   j["heartbeat_timeout"] = o.heartbeat_timeout_s;
   j["timeout"] = o.timeout_s;
+  j["startup_timeout"] = o.startup_timeout_s;
   j["dry_run"] = o.dry_run;
   j["coordinator_only_rank"] = o.coordinator_only_rank;
   j["coordinator_addr"] = o.coordinator_addr;

@@ -17,8 +17,9 @@ struct ReplicaSummary {
   int leader_rank = 0;
   std::vector<int> ranks;
   std::string host;
-  std::string engine;   // Engine::describe() of the leader
-  size_t requests = 0;  // completed
+  std::string engine;    // Engine::describe() of the leader
+  double startup_s = 0;  // the leader's engine build (load, KV cache, warm-up)
+  size_t requests = 0;   // completed
   int64_t output_tokens = 0;
   double output_throughput = 0;  // tok/s over the run's duration
   EngineStats stats;             // what the leader's engine counted
@@ -35,6 +36,7 @@ struct RunInfo {
   std::vector<std::string> hosts;
   std::vector<std::string> gpus;
   int64_t t0_skew_ns = 0;  // spread of barrier exit times across ranks
+  double startup_s = 0;    // start-up (load, KV cache, warm-up) until t0, not in the duration
   bool complete = true;
   std::string incomplete_reason;  // why the run ended early
 };

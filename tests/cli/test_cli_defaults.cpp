@@ -42,6 +42,7 @@ TEST(CliDefaults, MatchLmdeployAndRunOptions) {
   EXPECT_EQ(o.kv_cache_bytes, 0);
   EXPECT_DOUBLE_EQ(o.heartbeat_timeout_s, 30);
   EXPECT_DOUBLE_EQ(o.timeout_s, 0);
+  EXPECT_DOUBLE_EQ(o.startup_timeout_s, 600);
   EXPECT_FALSE(o.dry_run);
   EXPECT_FALSE(o.coordinator_only_rank);
   EXPECT_EQ(o.coordinator_addr, "");
@@ -107,6 +108,8 @@ TEST(CliParse, EveryFlagSetsItsField) {
                                         "5.5",
                                         "--timeout",
                                         "60",
+                                        "--startup-timeout",
+                                        "45",
                                         "--dry-run",
                                         "--coordinator-only-rank",
                                         "--coordinator-addr",
@@ -148,6 +151,7 @@ TEST(CliParse, EveryFlagSetsItsField) {
   EXPECT_EQ(o.kv_cache_bytes, 1073741824);
   EXPECT_DOUBLE_EQ(o.heartbeat_timeout_s, 5.5);
   EXPECT_DOUBLE_EQ(o.timeout_s, 60);
+  EXPECT_DOUBLE_EQ(o.startup_timeout_s, 45);
   EXPECT_TRUE(o.dry_run);
   EXPECT_TRUE(o.coordinator_only_rank);
   EXPECT_EQ(o.coordinator_addr, "10.0.0.1");
@@ -209,6 +213,7 @@ TEST(CliParse, HelpPrintsEveryFlagAndExitsZero) {
                            "--kv-cache-bytes",
                            "--heartbeat-timeout",
                            "--timeout",
+                           "--startup-timeout",
                            "--dry-run",
                            "--coordinator-only-rank",
                            "--coordinator-addr",

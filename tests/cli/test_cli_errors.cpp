@@ -64,6 +64,7 @@ TEST(CliErrors, BadValuesNameTheirFlag) {
       {{"--kv-cache-bytes", "-1"}, "--kv-cache-bytes"},
       {{"--heartbeat-timeout", "0"}, "--heartbeat-timeout"},
       {{"--timeout", "-1"}, "--timeout"},
+      {{"--startup-timeout", "-0.5"}, "--startup-timeout"},
       {{"--sim-base-ms", "-1"}, "--sim-base-ms"},
       {{"--sim-per-token-us", "-1"}, "--sim-per-token-us"},
       {{"--sim-step-ms", "inf"}, "--sim-step-ms"},

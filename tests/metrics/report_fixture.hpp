@@ -59,6 +59,7 @@ inline RunInfo fixture_info(bool streaming = true) {
   info.hosts = {"node-a", "node-b"};
   info.gpus = {"sim", "sim", "sim", "sim"};
   info.t0_skew_ns = 1234;
+  info.startup_s = 12.25;
   return info;
 }
 
@@ -73,6 +74,7 @@ inline std::vector<ReplicaSummary> fixture_replicas() {
   a.ranks = {0, 1};
   a.host = "node-a";
   a.engine = "sim tp=2";
+  a.startup_s = 11.5;
   a.requests = 2;
   a.output_tokens = 7;
   a.output_throughput = 3.5;
