@@ -4,7 +4,9 @@
 // default; the worker fills in the fields marked "set by the worker" (engine_options_for).
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "common/enum_names.hpp"
 
@@ -53,7 +55,11 @@ struct EngineOptions {
   // Set by the worker, not bound to a flag.
   uint64_t seed = 0;         // --seed: dummy weights
   int local_rank = 0;        // which GPU (cuda): local_rank % visible GPUs
-  int local_size = 1;        // engine ranks on this node (ranks sharing a GPU split its KV)
+  int local_size = 1;        // engine ranks on this node
+  // Gathers one string from every engine rank of this node, in local_rank order: a collective
+  // over them. The cuda backend gathers GPU identities with it (ranks on one GPU split its KV
+  // cache). Null: this rank is alone on its node.
+  std::function<std::vector<std::string>(const std::string&)> node_all_gather;
   bool greedy_only = false;  // every request is greedy: no sampling workspace needed
 };
 

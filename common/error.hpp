@@ -9,6 +9,7 @@ namespace tpbench {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRunFailed = 1;   // the run started but did not complete
 inline constexpr int kExitBadInput = 2;    // bad flag, file, dataset, checkpoint
+inline constexpr int kExitTimeout = 3;     // --timeout ended the run: a planned end, not a fault
 
 class InputError : public std::runtime_error {
  public:

@@ -59,8 +59,8 @@ struct RunOptions {
   std::vector<double> percentiles{50, 75, 95, 99};
   Dispatch dispatch = Dispatch::kStatic;
   double heartbeat_timeout_s = 30;
-  double startup_timeout_s = 600;  // 0 = no limit
-  double timeout_s = 0;            // 0 = no limit
+  double startup_timeout_s = 600;  // engine build until t0; 0 = no limit
+  double timeout_s = 0;            // 0 = no limit; counted from t0
   bool dry_run = false;
   bool coordinator_only_rank = false;
   std::string coordinator_addr;  // "" = 127.0.0.1 on one host, else all interfaces

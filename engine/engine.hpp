@@ -1,5 +1,5 @@
 #pragma once
-// The inference engine as the worker sees it (docs/ARCHITECTURE.md, engine/). One instance per
+// The inference engine as the worker sees it (docs/ARCHITECTURE.md "Engine"). One instance per
 // rank. The TP leader calls add() and step(); every other rank of the replica calls run_follower(),
 // which executes the plans the leader's step() broadcasts until the leader calls shutdown().
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/engine_options.hpp"
+#include "common/engine_stats.hpp"
 
 namespace tpbench {
 
@@ -44,15 +45,6 @@ struct StepResult {
   };
   std::vector<Token> tokens;      // in the order they were produced this step
   std::vector<Failure> failures;  // requests the engine gave up on (too long, ...)
-};
-
-struct EngineStats {
-  int64_t steps = 0;
-  int64_t prefill_tokens = 0;
-  int64_t decode_tokens = 0;
-  int64_t preemptions = 0;
-  int64_t kv_blocks_total = 0;
-  int64_t busy_ns = 0;  // time spent inside step()
 };
 
 class Engine {

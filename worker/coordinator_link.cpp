@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/clock.hpp"
+
 namespace tpbench {
 
 CoordinatorLink::CoordinatorLink(zmq::context_t& context, const wire::Endpoints& endpoints,
@@ -54,14 +56,34 @@ std::variant<wire::GoMsg, wire::AbortMsg> CoordinatorLink::wait_start() {
 }
 
 std::optional<wire::WorkMsg> CoordinatorLink::poll_work(int timeout_ms) {
+  if (work_.empty() && !stop_) receive_control(timeout_ms);
+  if (work_.empty()) return std::nullopt;
+  wire::WorkMsg work = std::move(work_.front());
+  work_.pop_front();
+  return work;
+}
+
+bool CoordinatorLink::stop_requested() {
+  constexpr int64_t kLookEveryNs = 5'000'000;
+  if (stop_) return true;
+  const int64_t now = steady_now_ns();
+  if (now < next_stop_look_ns_) return false;
+  next_stop_look_ns_ = now + kLookEveryNs;
+  receive_control(0);
+  return stop_;
+}
+
+void CoordinatorLink::receive_control(int timeout_ms) {
   zmq::pollitem_t item{control_.handle(), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) return std::nullopt;
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) <= 0) return;
   wire::Received msg;
   while (wire::receive_message(control_, false, msg, zmq::recv_flags::dontwait)) {
-    if (msg.header_ok && msg.kind() == wire::MsgKind::kWork)
-      return wire::decode_payload<wire::WorkMsg>(msg.payload.data(), msg.payload.size());
+    if (!msg.header_ok) continue;
+    if (msg.kind() == wire::MsgKind::kWork)
+      work_.push_back(wire::decode_payload<wire::WorkMsg>(msg.payload.data(), msg.payload.size()));
+    else if (msg.kind() == wire::MsgKind::kStop)
+      stop_ = true;
   }
-  return std::nullopt;
 }
 
 }  // namespace tpbench

@@ -62,6 +62,11 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
   int free_slots = config.slots;
 
   while (true) {
+    if (config.stop && config.stop->stop_requested()) {
+      result.stopped = true;
+      result.abandoned = in_flight.size() + queue.size();
+      break;
+    }
     if (!exhausted) {
       if (!work_outstanding && queue.size() < static_cast<size_t>(batch_want)) {
         work->request_work(batch_want);

@@ -26,6 +26,14 @@ class WorkSource {
   virtual std::optional<wire::WorkMsg> poll_work(int timeout_ms) = 0;
 };
 
+// Tells the leader the coordinator ended the run (--timeout): it takes no more requests and
+// abandons those in flight (they are not reported).
+class StopSignal {
+ public:
+  virtual ~StopSignal() = default;
+  virtual bool stop_requested() = 0;
+};
+
 struct LeaderConfig {
   int replica = 0;
   int slots = 1;
@@ -35,12 +43,15 @@ struct LeaderConfig {
   size_t batch_records = 64;
   int64_t batch_interval_ns = 50'000'000;
   StepWatch* step_watch = nullptr;  // told when each engine step begins and ends
+  StopSignal* stop = nullptr;       // checked before each step
 };
 
 struct LeaderResult {
   uint64_t records_sent = 0;
   uint64_t completed = 0;
   uint64_t failed = 0;
+  uint64_t abandoned = 0;  // in flight or queued when the coordinator said stop
+  bool stopped = false;    // the coordinator said stop before every request ended
 };
 
 // go.dynamic: requests come from `work`; otherwise go.shard is the whole share.

@@ -22,6 +22,15 @@ PresenceThread::~PresenceThread() {
   stop(0);
 }
 
+void PresenceThread::set_engine_ready() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    engine_ready_ = true;
+    beat_now_ = true;
+  }
+  cv_.notify_all();
+}
+
 void PresenceThread::stop(int exit_code) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -45,8 +54,11 @@ void PresenceThread::run(zmq::context_t& context, wire::Endpoints endpoints, wir
     auto interval = std::chrono::duration<double>(interval_s_);
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
-      if (cv_.wait_for(lock, interval, [this] { return stop_; })) break;
-      wire::HeartbeatMsg beat{steady_now_ns(), step_watch_ ? step_watch_->in_step_ns() : 0};
+      cv_.wait_for(lock, interval, [this] { return stop_ || beat_now_; });
+      if (stop_) break;
+      beat_now_ = false;
+      wire::HeartbeatMsg beat{steady_now_ns(), step_watch_ ? step_watch_->in_step_ns() : 0,
+                              engine_ready_};
       wire::send_message(socket, wire::MsgKind::kHeartbeat, hello_.rank, beat, version_);
     }
     wire::send_message(socket, wire::MsgKind::kBye, hello_.rank, wire::ByeMsg{exit_code_},

@@ -1,7 +1,9 @@
 #pragma once
 // Every rank's liveness channel to the coordinator: a hello at start, a heartbeat every
-// interval from its own thread, a bye at the normal end. A rank that dies drops this TCP
-// connection at once, which is how the coordinator names a dead rank within milliseconds.
+// interval from its own thread, a bye at the normal end. Beats flow while the engine is being
+// built too, and say whether it is built yet, so the coordinator tells a slow start-up from a
+// dead rank. A rank that dies drops this TCP connection at once, which is how the coordinator
+// names a dead rank within milliseconds.
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -20,6 +22,8 @@ class PresenceThread {
   PresenceThread(const PresenceThread&) = delete;
   PresenceThread& operator=(const PresenceThread&) = delete;
 
+  // The rank's engine is built: every heartbeat from now on says so, the next one at once.
+  void set_engine_ready();
   // Sends bye and closes the connection (waits up to a few seconds for delivery).
   void stop(int exit_code);
 
@@ -33,6 +37,8 @@ class PresenceThread {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool engine_ready_ = false;
+  bool beat_now_ = false;
   int exit_code_ = 0;
   std::thread thread_;
 };

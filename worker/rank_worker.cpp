@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "engine/comm/mpi_communicator.hpp"
+#include "engine/comm/mpi_gather.hpp"
 #include "worker/coordinator_link.hpp"
 #include "worker/leader.hpp"
 #include "worker/presence.hpp"
@@ -72,13 +73,22 @@ WorkerStatus RankWorker::prepare() {
   auto started = SteadyClock::now();
   try {
     comm_ = std::make_unique<MpiCommunicator>(setup_.replica_comm);
-    engine_ = make_engine(engine_options_for(setup_.options, setup_.backend, setup_.slots[replica],
-                                             setup_.local_rank, setup_.local_size),
-                          *comm_);
+    EngineOptions engine_options =
+        engine_options_for(setup_.options, setup_.backend, setup_.slots[replica], setup_.local_rank,
+                           setup_.local_size);
+    if (setup_.node_comm != MPI_COMM_NULL)
+      engine_options.node_all_gather = [node = setup_.node_comm](const std::string& mine) {
+        return all_gather_strings(node, mine);
+      };
+    engine_ = make_engine(engine_options, *comm_);
   } catch (const InputError& e) {
     status = {kExitBadInput, e.what()};
   } catch (const std::exception& e) {
     status = {kExitRunFailed, "rank " + std::to_string(setup_.rank) + ": engine: " + e.what()};
+  }
+  if (status.code == 0) {
+    slow_start_hook(setup_.rank);
+    presence_->set_engine_ready();
   }
   if (!is_leader()) return status;
 
@@ -126,15 +136,14 @@ WorkerStatus RankWorker::run(const RunClock& clock) {
     config.record_tokens = setup_.options.record_tokens;
     config.sampling = sampling_params_for(setup_.options);
     config.step_watch = &step_watch_;
+    config.stop = link_.get();
     LeaderResult result =
         run_leader_loop(*engine_, config, std::move(go_), *link_, link_.get(), clock);
     engine_->shutdown();
-    EngineStats s = engine_->stats();
     wire::DoneMsg done;
     done.replica = replica;
     done.records_sent = result.records_sent;
-    done.stats = {s.steps,       s.prefill_tokens,  s.decode_tokens,
-                  s.preemptions, s.kv_blocks_total, s.busy_ns};
+    done.stats = engine_->stats();
     link_->send_done(done);
     return {};
   } catch (const std::exception& e) {

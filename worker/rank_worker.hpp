@@ -36,6 +36,7 @@ struct WorkerSetup {
   Backend backend = Backend::kAuto;  // resolved: never kAuto
   std::vector<int> slots;            // per replica
   MPI_Comm replica_comm = MPI_COMM_NULL;
+  MPI_Comm node_comm = MPI_COMM_NULL;  // the engine ranks of this node (local_rank's)
 };
 
 class RankWorker {

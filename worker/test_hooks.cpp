@@ -88,6 +88,15 @@ uint32_t protocol_version_for_rank(int rank) {
   return static_cast<uint32_t>(version);
 }
 
+void slow_start_hook(int rank) {
+  long target = -1, ms = 0;
+  if (!env_int("TPBENCH_TEST_SLOW_START_RANK", &target) || target != rank) return;
+  env_int("TPBENCH_TEST_SLOW_START_MS", &ms);
+  log_warn("test hook: rank " + std::to_string(rank) + " sleeps " + std::to_string(ms) +
+           " ms before it is ready");
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
 void arm_fault_hooks(int rank) {
   arm("TPBENCH_TEST_CRASH_RANK", "TPBENCH_TEST_CRASH_AFTER_MS", rank, SIGKILL, "killing");
   arm("TPBENCH_TEST_HANG_RANK", "TPBENCH_TEST_HANG_AFTER_MS", rank, SIGSTOP, "stopping");

@@ -7,6 +7,9 @@
 //   TPBENCH_TEST_FAIL_STEP_RANK=r TPBENCH_TEST_FAIL_STEP_AFTER_MS=ms
 //                                  leader r's engine step throws what a CUDA out-of-memory
 //                                  inside a step throws (an InternalError from CUDA_CHECK)
+//   TPBENCH_TEST_SLOW_START_RANK=r TPBENCH_TEST_SLOW_START_MS=ms
+//                                  rank r sleeps ms once its engine is built, before it counts
+//                                  as ready (a slow or hung load; heartbeats go on)
 //   TPBENCH_TEST_PROTOCOL_VERSION=v [TPBENCH_TEST_PROTOCOL_VERSION_RANK=r]
 //                                  rank r (default: every worker rank) claims protocol version v
 #include <cstdint>
@@ -17,6 +20,9 @@
 namespace tpbench {
 
 uint32_t protocol_version_for_rank(int rank);
+
+// Call once the engine is built, before the rank reports ready; sleeps for the slow-start hook.
+void slow_start_hook(int rank);
 
 // Call at the start of the run (after t0); arms the crash / hang hooks meant for this rank.
 void arm_fault_hooks(int rank);

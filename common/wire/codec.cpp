@@ -147,6 +147,8 @@ const char* kind_name(MsgKind kind) {
       return "done";
     case MsgKind::kRecordBatch:
       return "record-batch";
+    case MsgKind::kStop:
+      return "stop";
   }
   return "unknown";
 }

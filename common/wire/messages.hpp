@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/engine_stats.hpp"
 #include "common/records.hpp"
 #include "common/workload.hpp"
 
@@ -23,9 +24,10 @@ struct HelloMsg {
 };
 
 struct HeartbeatMsg {
-  int64_t sent_ns = 0;     // sender's steady clock (ns since t0 once the run started)
-  int64_t in_step_ns = 0;  // a leader inside an engine step: how long that step has run
-  MSGPACK_DEFINE_MAP(sent_ns, in_step_ns);
+  int64_t sent_ns = 0;        // sender's steady clock (ns since t0 once the run started)
+  int64_t in_step_ns = 0;     // a leader inside an engine step: how long that step has run
+  bool engine_ready = false;  // the rank's engine is built (start-up done on this rank)
+  MSGPACK_DEFINE_MAP(sent_ns, in_step_ns, engine_ready);
 };
 
 struct ByeMsg {
@@ -60,6 +62,13 @@ struct AbortMsg {
   MSGPACK_DEFINE_MAP(reason);
 };
 
+// The run ends now (--timeout): the leader takes no more requests, abandons those in flight,
+// shuts its engine down and sends done.
+struct StopMsg {
+  std::string reason;
+  MSGPACK_DEFINE_MAP(reason);
+};
+
 struct WorkRequestMsg {
   int32_t max_requests = 0;
   MSGPACK_DEFINE_MAP(max_requests);
@@ -71,20 +80,10 @@ struct WorkMsg {
   MSGPACK_DEFINE_MAP(requests, exhausted);
 };
 
-struct ReplicaStatsMsg {
-  int64_t steps = 0;
-  int64_t prefill_tokens = 0;
-  int64_t decode_tokens = 0;
-  int64_t preemptions = 0;
-  int64_t kv_blocks_total = 0;
-  int64_t busy_ns = 0;
-  MSGPACK_DEFINE_MAP(steps, prefill_tokens, decode_tokens, preemptions, kv_blocks_total, busy_ns);
-};
-
 struct DoneMsg {
   int32_t replica = -1;
   uint64_t records_sent = 0;  // records pushed on the records socket, all batches
-  ReplicaStatsMsg stats;
+  EngineStats stats;
   MSGPACK_DEFINE_MAP(replica, records_sent, stats);
 };
 

@@ -10,7 +10,7 @@
 namespace tpbench::wire {
 
 // Bump whenever a message's fields or meaning change.
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
 
 enum class MsgKind : int32_t {
   kHello = 1,         // rank -> coordinator (presence socket): who I am
@@ -24,6 +24,7 @@ enum class MsgKind : int32_t {
   kWork = 9,          // coordinator -> leader: a batch of requests
   kDone = 10,         // leader -> coordinator: all my requests ended; replica stats
   kRecordBatch = 11,  // leader -> coordinator (records socket): finished requests
+  kStop = 12,         // coordinator -> leader: --timeout: take no more requests, end now
 };
 
 const char* kind_name(MsgKind kind);

@@ -1,5 +1,5 @@
 #pragma once
-// Who is who in a run (docs/ARCHITECTURE.md "Processes and roles"): which ranks form which replica, who
+// Who is who in a run (docs/ARCHITECTURE.md "Roles"): which ranks form which replica, who
 // leads it, and how the concurrency is split. Pure arithmetic, shared by coordinator and workers.
 #include <cstdint>
 #include <vector>

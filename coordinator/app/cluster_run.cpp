@@ -165,17 +165,18 @@ int run_cluster(int argc, char** argv) {
   MPI_Comm replica_comm = MPI_COMM_NULL;
   MPI_CHECK(
       MPI_Comm_split(MPI_COMM_WORLD, replica >= 0 ? replica : MPI_UNDEFINED, rank, &replica_comm));
-  // GPUs go to the engine ranks of a node in order (a coordinator-only rank takes none).
+  // GPUs go to the engine ranks of a node in order (a coordinator-only rank takes none); the
+  // engines gather their GPUs' identities over node_comm.
   int local_rank = 0, local_size = 1;
+  MPI_Comm node_comm = MPI_COMM_NULL;
   {
-    MPI_Comm engine_comm = MPI_COMM_NULL, node_comm = MPI_COMM_NULL;
+    MPI_Comm engine_comm = MPI_COMM_NULL;
     MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, replica >= 0 ? 0 : MPI_UNDEFINED, rank, &engine_comm));
     if (engine_comm != MPI_COMM_NULL) {
       MPI_CHECK(
           MPI_Comm_split_type(engine_comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node_comm));
       MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank));
       MPI_CHECK(MPI_Comm_size(node_comm, &local_size));
-      MPI_Comm_free(&node_comm);
       MPI_Comm_free(&engine_comm);
     }
   }
@@ -227,6 +228,7 @@ int run_cluster(int argc, char** argv) {
     setup.backend = backend;
     setup.slots = slots;
     setup.replica_comm = replica_comm;
+    setup.node_comm = node_comm;
     worker = std::make_unique<RankWorker>(std::move(setup), endpoints, keys);
     status = worker->prepare();
   }
@@ -262,6 +264,7 @@ int run_cluster(int argc, char** argv) {
   MPI_CHECK(MPI_Bcast(&exit_code, 1, MPI_INT, 0, MPI_COMM_WORLD));
   worker.reset();
   if (replica_comm != MPI_COMM_NULL) MPI_Comm_free(&replica_comm);
+  if (node_comm != MPI_COMM_NULL) MPI_Comm_free(&node_comm);
   return exit_code;
 }
 

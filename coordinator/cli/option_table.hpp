@@ -139,7 +139,8 @@ void visit_options(Options& o, Visitor& v) {
             "Seconds the engines may take to load, allocate and warm up before t0; a rank still "
             "starting then ends the run, named (0 = no limit)"},
            o.startup_timeout_s, at_least(0));
-  v.option({"--timeout", "timeout", "Stop the run after this many seconds (0 = no limit)"},
+  v.option({"--timeout", "timeout",
+            "End the run this many seconds after t0 (start-up not counted; 0 = no limit)"},
            o.timeout_s, at_least(0));
   v.flag({"--dry-run", "dry_run", "Sample and tokenize, print the workload, exit"}, o.dry_run);
   v.flag({"--coordinator-only-rank", "coordinator_only_rank",

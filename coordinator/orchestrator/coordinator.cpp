@@ -19,10 +19,19 @@ namespace {
 constexpr const char* kMonitorEndpoint = "inproc://tpbench-coordinator-monitor";
 constexpr int kPollMs = 50;
 constexpr int kMaxBatchesPerPoll = 512;
+// After --timeout a leader finishes its current step, then stops; a step longer than
+// --heartbeat-timeout is reported as stuck first.
+constexpr double kStopGraceExtraS = 5;
 
 std::string seconds(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g s", s);
+  return buf;
+}
+
+std::string tenths(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", s);
   return buf;
 }
 
@@ -174,7 +183,7 @@ void Coordinator::loop() {
       if (term_fd >= 0 && (items[3].revents & ZMQ_POLLIN)) handle_termination();
       int64_t now = now_ns();
       check_liveness(now);
-      if (phase_ == Phase::kRunning) {
+      if (phase_ == Phase::kRunning || phase_ == Phase::kStopping) {
         int64_t t0 = t0_ns_.load();
         if (t0 != 0)
           progress.update(steady_now_ns() - t0, collector_.received(), collector_.total(),
@@ -249,7 +258,9 @@ void Coordinator::handle_control(wire::Received& msg) {
     case wire::MsgKind::kHeartbeat: {
       auto beat = wire::decode_payload<wire::HeartbeatMsg>(data, size);
       const auto timeout_ns = static_cast<int64_t>(config_.options.heartbeat_timeout_s * 1e9);
-      if (leader && phase_ == Phase::kRunning && beat.in_step_ns > timeout_ns)
+      rs.engine_ready = beat.engine_ready;
+      const bool run_started = phase_ == Phase::kRunning || phase_ == Phase::kStopping;
+      if (leader && run_started && beat.in_step_ns > timeout_ns)
         fault(describe_rank(rank) + " is stuck in one engine step: " +
                   seconds(static_cast<double>(beat.in_step_ns) / 1e9) +
                   " without finishing it (--heartbeat-timeout " +
@@ -261,7 +272,7 @@ void Coordinator::handle_control(wire::Received& msg) {
       auto bye = wire::decode_payload<wire::ByeMsg>(data, size);
       rs.bye = true;
       rs.bye_code = bye.exit_code;
-      if (bye.exit_code != 0 && phase_ == Phase::kRunning)
+      if (bye.exit_code != 0 && (phase_ == Phase::kRunning || phase_ == Phase::kStopping))
         fault(describe_rank(rank) + " failed (exit code " + std::to_string(bye.exit_code) + ")",
               false);
       break;
@@ -271,6 +282,7 @@ void Coordinator::handle_control(wire::Received& msg) {
       auto ready = wire::decode_payload<wire::ReadyMsg>(data, size);
       replicas_[replica].ready = true;
       replicas_[replica].engine = ready.engine;
+      replicas_[replica].startup_s = ready.build_seconds;
       if (start_aborted_) send_abort_to(rank, "the run did not start");
       check_start();
       break;
@@ -400,13 +412,80 @@ void Coordinator::check_liveness(int64_t now) {
               seconds(config_.options.heartbeat_timeout_s) + " (--heartbeat-timeout)",
           false);
   }
-  if (config_.options.timeout_s > 0 &&
-      now > static_cast<int64_t>(config_.options.timeout_s * 1e9)) {
-    fault("the run exceeded --timeout " + seconds(config_.options.timeout_s) + " with " +
-              std::to_string(collector_.received()) + " of " + std::to_string(collector_.total()) +
-              " requests done",
+  check_startup(now);
+  check_timeout(now);
+}
+
+std::string Coordinator::ranks_still_starting() const {
+  std::string list;
+  for (int rank = 0; rank < static_cast<int>(ranks_.size()); ++rank) {
+    const int replica = config_.topology.replica_of(rank);
+    if (replica < 0) continue;
+    const bool ready =
+        config_.topology.is_leader(rank) ? replicas_[replica].ready : ranks_[rank].engine_ready;
+    if (ready) continue;
+    if (!list.empty()) list += ", ";
+    list += describe_rank(rank);
+  }
+  return list;
+}
+
+// Start-up (engine build: weights, KV cache, warm-up, graph capture) has its own limit; a rank
+// inside a long load still heartbeats, so only this limit catches one that never gets ready.
+void Coordinator::check_startup(int64_t now) {
+  const double limit_s = config_.options.startup_timeout_s;
+  if (limit_s <= 0 || t0_ns_.load() != 0) return;
+  const auto limit_ns = static_cast<int64_t>(limit_s * 1e9);
+  if (now <= limit_ns) return;
+  const std::string starting = ranks_still_starting();
+  const std::string after = tenths(static_cast<double>(now) / 1e9);
+  if (!starting.empty())
+    fault(starting + " still starting after " + after + " (--startup-timeout " + seconds(limit_s) +
+              ")",
+          false);
+  // Every engine is built: the start barrier should pass in milliseconds.
+  constexpr int64_t kBarrierGraceNs = 10'000'000'000;
+  if (now > limit_ns + kBarrierGraceNs)
+    fault("every rank is ready but the start barrier has not passed after " + after +
+              " (--startup-timeout " + seconds(limit_s) + ")",
+          false);
+}
+
+void Coordinator::check_timeout(int64_t now) {
+  if (phase_ == Phase::kStopping && now > stop_deadline_ns_) {
+    std::string late;
+    for (const auto& r : replicas_) {
+      if (r.done) continue;
+      if (!late.empty()) late += ", ";
+      late += describe_rank(r.leader_rank);
+    }
+    fault(stop_reason_ + ", but " + late + " did not stop within " +
+              seconds(config_.options.heartbeat_timeout_s + kStopGraceExtraS) +
+              ": aborting the MPI job",
           false);
   }
+  const double limit_s = config_.options.timeout_s;
+  const int64_t t0 = t0_ns_.load();
+  if (phase_ != Phase::kRunning || limit_s <= 0 || t0 == 0) return;
+  if (steady_now_ns() - t0 > static_cast<int64_t>(limit_s * 1e9)) begin_stop();
+}
+
+// --timeout is a planned end: every leader takes no more requests, abandons those in flight and
+// sends done; the reports cover what ended and every rank leaves through MPI_Finalize.
+void Coordinator::begin_stop() {
+  stop_reason_ = "ended by --timeout after " + seconds(config_.options.timeout_s);
+  std::fprintf(stderr,
+               "profile_throughput: %s with %llu of %llu requests done: stopping every replica; "
+               "the reports are marked incomplete (exit code %d)\n",
+               stop_reason_.c_str(), static_cast<unsigned long long>(collector_.received()),
+               static_cast<unsigned long long>(collector_.total()), kExitTimeout);
+  std::fflush(stderr);
+  for (const auto& r : replicas_)
+    if (!r.done) send_stop_to(r.leader_rank, stop_reason_);
+  phase_ = Phase::kStopping;
+  stop_deadline_ns_ =
+      now_ns() +
+      static_cast<int64_t>((config_.options.heartbeat_timeout_s + kStopGraceExtraS) * 1e9);
 }
 
 void Coordinator::check_start() {
@@ -438,6 +517,12 @@ void Coordinator::send_go() {
   }
 }
 
+void Coordinator::send_stop_to(int leader_rank, const std::string& reason) {
+  std::string id = wire::control_routing_id(leader_rank);
+  wire::send_message(router_, wire::MsgKind::kStop, -1, wire::StopMsg{reason},
+                     wire::kProtocolVersion, &id);
+}
+
 void Coordinator::send_abort_to(int leader_rank, const std::string& reason) {
   std::string id = wire::control_routing_id(leader_rank);
   wire::send_message(router_, wire::MsgKind::kAbort, -1, wire::AbortMsg{reason},
@@ -461,42 +546,58 @@ void Coordinator::check_finished() {
   for (const auto& r : replicas_)
     if (!r.done || collector_.received_from(r.replica) < r.records_sent) return;
   bool complete = collector_.received() == collector_.total() && collector_.rejected() == 0;
+  const bool timed_out = !complete && collector_.rejected() == 0 && !stop_reason_.empty();
   std::string reason;
   if (collector_.rejected() > 0)
     reason = std::to_string(collector_.rejected()) +
              " records rejected, first: " + collector_.first_rejection();
+  else if (timed_out)
+    reason = stop_reason_;
   else if (!complete)
     reason = "only " + std::to_string(collector_.received()) + " of " +
              std::to_string(collector_.total()) + " requests were reported";
-  if (!complete) std::fprintf(stderr, "profile_throughput: error: %s\n", reason.c_str());
+  if (!complete && !timed_out)
+    std::fprintf(stderr, "profile_throughput: error: %s\n", reason.c_str());
+  bool written = write_reports(complete, reason);
+  if (!written)
+    exit_code_ = kExitRunFailed;
+  else
+    exit_code_ = complete ? kExitOk : timed_out ? kExitTimeout : kExitRunFailed;
+  phase_ = Phase::kFinished;
+}
+
+bool Coordinator::write_reports(bool complete, const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     run_.t0_skew_ns = t0_skew_ns_;
     run_.started_at = started_at_;
   }
+  const int64_t t0 = t0_ns_.load();
+  run_.startup_s = static_cast<double>((t0 != 0 ? t0 : steady_now_ns()) - created_ns_) / 1e9;
   bool written = write_run_reports(run_, collector_, replicas_, complete, reason, stdout);
-  exit_code_ = complete && written ? kExitOk : kExitRunFailed;
-  phase_ = Phase::kFinished;
+  std::fflush(stdout);
+  return written;
 }
 
-void Coordinator::fault(const std::string& line, bool terminating) {
+void Coordinator::fault(const std::string& fault_line, bool terminating) {
   static std::atomic<bool> once{false};
   if (once.exchange(true)) {
     if (terminating) std::_Exit(kExitRunFailed);
     MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
     std::_Exit(kExitRunFailed);
   }
+  // A fault while the replicas stop after --timeout (a leader stuck in a step cannot stop): the
+  // planned end becomes an abort, and the line says both.
+  const std::string line = phase_ == Phase::kStopping && fault_line.rfind(stop_reason_, 0) != 0
+                               ? stop_reason_ + ", then " + fault_line
+                               : fault_line;
   std::fprintf(stderr, "profile_throughput: error: %s\n", line.c_str());
   std::fflush(stderr);
-  if (phase_ == Phase::kRunning) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      run_.t0_skew_ns = t0_skew_ns_;
-      run_.started_at = started_at_;
-    }
-    write_run_reports(run_, collector_, replicas_, false, line, stdout);
-    std::fflush(stdout);
-  }
+  // A start-up fault the coordinator found itself is reported too (no request ended); one seen
+  // while mpirun tears a failed start down is not.
+  if (phase_ == Phase::kRunning || phase_ == Phase::kStopping ||
+      (phase_ == Phase::kStarting && !terminating))
+    write_reports(false, line);
   set_verdict({kExitRunFailed, line});
   if (terminating) std::_Exit(kExitRunFailed);
   MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);

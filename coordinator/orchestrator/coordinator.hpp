@@ -1,9 +1,11 @@
 #pragma once
-// The coordinator (docs/ARCHITECTURE.md "Processes and roles", "Wire"): a thread on rank 0 that listens on
-// a CURVE-secured ROUTER (presence + control) and PULL (records) socket, admits only the run's
-// ranks, starts the replicas, dispatches requests, collects records, watches heartbeats and
-// connections, and writes the reports. A lost rank, a silent rank or --timeout ends the run with
-// one line naming the rank, partial reports marked incomplete, and MPI_Abort.
+// The coordinator (docs/ARCHITECTURE.md "Roles", "Wire"): a thread on rank 0 that
+// listens on a CURVE-secured ROUTER (presence + control) and PULL (records) socket, admits only the
+// run's ranks, starts the replicas, dispatches requests, collects records, watches heartbeats and
+// connections, and writes the reports. A lost rank, a silent rank or a start-up longer than
+// --startup-timeout ends the run with one line naming the rank, partial reports marked
+// incomplete, and MPI_Abort. --timeout (counted from t0) is a planned end: the leaders are told
+// to stop, the reports are marked incomplete and every rank exits with kExitTimeout.
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -53,7 +55,7 @@ class Coordinator {
   StartVerdict wait_verdict();
   // From the main thread after the start barrier: t0 on rank 0's steady clock.
   void set_start(int64_t t0_steady_ns, int64_t t0_skew_ns, std::string started_at);
-  // Blocks until the run ends; returns the exit code (0: complete).
+  // Blocks until the run ends; returns the exit code (0: complete, kExitTimeout: --timeout).
   int wait_finished();
   // Ends the thread without reports (the start was aborted).
   void cancel();
@@ -62,11 +64,13 @@ class Coordinator {
   struct RankState {
     bool hello = false;
     bool bye = false;
+    bool engine_ready = false;  // from its heartbeats
     int bye_code = 0;
     int64_t last_seen_ns = 0;
     std::string host;
   };
-  enum class Phase { kStarting, kRunning, kFinished };
+  // kStopping: --timeout passed, the leaders were told to stop and their done is awaited.
+  enum class Phase { kStarting, kRunning, kStopping, kFinished };
 
   void loop();
   void handle_control(wire::Received& msg);
@@ -76,9 +80,15 @@ class Coordinator {
   void drain_control();
   void check_start();
   void check_liveness(int64_t now);
+  void check_startup(int64_t now);
+  void check_timeout(int64_t now);
+  void begin_stop();
+  std::string ranks_still_starting() const;
   void check_finished();
   void send_go();
   void send_abort_to(int leader_rank, const std::string& reason);
+  void send_stop_to(int leader_rank, const std::string& reason);
+  bool write_reports(bool complete, const std::string& reason);
   void serve_work(int rank, int max_requests);
   void set_verdict(StartVerdict v);
   void version_mismatch(int rank, uint32_t version);
@@ -99,7 +109,9 @@ class Coordinator {
   Phase phase_ = Phase::kStarting;
   bool start_aborted_ = false;
   int exit_code_ = 0;
-  int64_t created_ns_ = 0;
+  int64_t created_ns_ = 0;        // start-up is measured from here to t0
+  std::string stop_reason_;       // set when --timeout ended the run
+  int64_t stop_deadline_ns_ = 0;  // kStopping: every leader's done is due by then
   std::atomic<int64_t> t0_ns_{0};
   std::atomic<bool> cancel_{false};
 

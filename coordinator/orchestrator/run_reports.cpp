@@ -30,6 +30,7 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
     if (std::find(info.hosts.begin(), info.hosts.end(), h) == info.hosts.end())
       info.hosts.push_back(h);
   info.t0_skew_ns = run.t0_skew_ns;
+  info.startup_s = run.startup_s;
   info.complete = complete;
   info.incomplete_reason = incomplete_reason;
 
@@ -41,8 +42,8 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
     s.ranks = r.ranks;
     s.host = r.host;
     s.engine = r.engine;
-    s.busy_ns = r.stats.busy_ns;
-    s.preemptions = r.stats.preemptions;
+    s.startup_s = r.startup_s;
+    s.stats = r.stats;
     summaries.push_back(std::move(s));
   }
   for (const auto& rec : records.records()) {
@@ -54,7 +55,7 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
   for (auto& s : summaries) {
     if (metrics.duration_s > 0) {
       s.output_throughput = static_cast<double>(s.output_tokens) / metrics.duration_s;
-      s.busy_percent = 100.0 * static_cast<double>(s.busy_ns) * 1e-9 / metrics.duration_s;
+      s.busy_percent = 100.0 * static_cast<double>(s.stats.busy_ns) * 1e-9 / metrics.duration_s;
     }
   }
 

@@ -17,12 +17,13 @@ struct ReplicaState {
   std::vector<int> ranks;
   std::string host;
   std::string engine;
+  double startup_s = 0;  // the leader's engine build (load, KV cache, warm-up), from ready
   int slots = 0;
   bool ready = false;
   bool failed = false;
   bool done = false;
   uint64_t records_sent = 0;
-  wire::ReplicaStatsMsg stats;
+  EngineStats stats;
 };
 
 struct RunDescription {
@@ -32,6 +33,7 @@ struct RunDescription {
   std::vector<std::string> rank_hosts;  // world rank -> host
   int64_t t0_skew_ns = 0;
   std::string started_at;
+  double startup_s = 0;  // coordinator created -> t0 (or -> the fault, when start-up failed)
 };
 
 // Returns false when a report file could not be written (the reason is logged).

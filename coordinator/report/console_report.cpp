@@ -69,6 +69,7 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m) {
   print_line(out, table::row("Replicas (DP)", {integer(info.replicas)}));
   print_line(out, table::row("World size (ranks)", {integer(info.world_size)}));
   print_line(out, table::row("Dispatch", {std::string(name_of(o.dispatch))}));
+  print_line(out, table::row("Start-up (load, KV, warm-up)", {fixed(info.startup_s)}));
   print_line(out, table::row("Total input tokens", {integer(m.total_input_tokens)}));
   print_line(out, table::row("Total generated tokens", {integer(m.total_output_tokens)}));
   print_line(out, table::row("Input throughput (tok/s)", {fixed(m.input_throughput)}));
@@ -110,7 +111,7 @@ void print_replica_table(std::FILE* out, const std::vector<ReplicaSummary>& repl
     std::snprintf(line, sizeof line, "%-*d%-*s%-*s%10zu%10.3f%10.1f%12lld", kReplica, r.replica,
                   kRanks, fit(rank_list(r.ranks), kRanks - 1).c_str(), host,
                   fit(r.host, host - 1).c_str(), r.requests, r.output_throughput, r.busy_percent,
-                  static_cast<long long>(r.preemptions));
+                  static_cast<long long>(r.stats.preemptions));
     print_line(out, line);
   }
   print_line(out, table::rule(width, '='));

@@ -21,7 +21,7 @@ const std::vector<std::string> kColumns = {
     "mean_e2e_latency_ms", "mean_ttft_ms", "mean_tpot_ms", "mean_itl_ms",
     // tpbench
     "tp", "dp", "world", "rpm", "p99_e2e_ms", "p99_ttft_ms", "p99_tpot_ms", "p99_itl_ms", "failed",
-    "complete"};
+    "complete", "startup_s"};
 
 std::string fixed3(double value) {
   char buf[64];
@@ -79,7 +79,8 @@ std::vector<std::string> row_values(const RunInfo& info, const Metrics& m) {
           p99_ms(m, m.tpot, true),
           p99_ms(m, m.itl, m.have_itl),
           std::to_string(m.failed),
-          info.complete ? "true" : "false"};
+          info.complete ? "true" : "false",
+          fixed3(info.startup_s)};
 }
 
 std::string joined(const std::vector<std::string>& fields) {

@@ -82,12 +82,17 @@ Json replica_json(const ReplicaSummary& r) {
           {"ranks", r.ranks},
           {"host", r.host},
           {"engine", r.engine},
+          {"startup_s", r.startup_s},
           {"requests", r.requests},
           {"output_tokens", r.output_tokens},
           {"output_throughput", r.output_throughput},
-          {"busy_ns", r.busy_ns},
+          {"busy_ns", r.stats.busy_ns},
           {"busy_percent", r.busy_percent},
-          {"preemptions", r.preemptions}};
+          {"preemptions", r.stats.preemptions},
+          {"steps", r.stats.steps},
+          {"prefill_tokens", r.stats.prefill_tokens},
+          {"decode_tokens", r.stats.decode_tokens},
+          {"kv_blocks_total", r.stats.kv_blocks_total}};
 }
 
 }  // namespace
@@ -99,6 +104,7 @@ void write_json(const std::string& path, const RunInfo& info, const Metrics& met
   j["tpbench_version"] = info.tpbench_version;
   j["complete"] = info.complete;
   j["incomplete_reason"] = info.complete ? Json(nullptr) : Json(info.incomplete_reason);
+  j["startup_s"] = info.startup_s;
   j["config"] = options_to_json(info.options);
   j["environment"] = environment_json(info);
   j["metrics"] = metrics_json(metrics);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/engine_stats.hpp"
 #include "common/records.hpp"
 #include "common/run_options.hpp"
 #include "coordinator/report/metrics.hpp"
@@ -16,25 +17,26 @@ struct ReplicaSummary {
   int leader_rank = 0;
   std::vector<int> ranks;
   std::string host;
-  std::string engine;        // Engine::describe() of the leader
-  size_t requests = 0;       // completed
+  std::string engine;    // Engine::describe() of the leader
+  double startup_s = 0;  // the leader's engine build (load, KV cache, warm-up)
+  size_t requests = 0;   // completed
   int64_t output_tokens = 0;
   double output_throughput = 0;  // tok/s over the run's duration
-  int64_t busy_ns = 0;           // time inside engine.step()
-  double busy_percent = 0;       // busy_ns / duration
-  int64_t preemptions = 0;
+  EngineStats stats;             // what the leader's engine counted
+  double busy_percent = 0;       // stats.busy_ns / duration
 };
 
 struct RunInfo {
   RunOptions options;
-  std::string backend;        // resolved: cuda | cpu | sim
+  std::string backend;  // resolved: cuda | cpu | sim
   std::string tpbench_version;
-  std::string started_at;     // ISO 8601 UTC wall clock
+  std::string started_at;  // ISO 8601 UTC wall clock
   int world_size = 1;
   int replicas = 1;
   std::vector<std::string> hosts;
   std::vector<std::string> gpus;
-  int64_t t0_skew_ns = 0;     // spread of barrier exit times across ranks
+  int64_t t0_skew_ns = 0;  // spread of barrier exit times across ranks
+  double startup_s = 0;    // start-up (load, KV cache, warm-up) until t0, not in the duration
   bool complete = true;
   std::string incomplete_reason;  // why the run ended early
 };

@@ -28,18 +28,33 @@ std::vector<uint32_t> shuffled_indices(size_t n, PythonRandom& rng) {
   return order;
 }
 
-void check_count(const std::string& path, const SampledRequests& out, int wanted,
-                 const char* what) {
-  if (out.requests.empty()) {
-    throw InputError("dataset " + path + ": no request survives " + what + " (" +
-                     std::to_string(out.eligible) + " eligible records, " +
-                     std::to_string(out.examined) + " examined)");
-  }
+void warn_if_short(const std::string& path, const SampledRequests& out, int wanted) {
   if (out.requests.size() < static_cast<size_t>(wanted)) {
     log_warn("dataset " + path + ": only " + std::to_string(out.requests.size()) +
              " usable prompts for --num-prompts " + std::to_string(wanted) + "; running with " +
              std::to_string(out.requests.size()));
   }
+}
+
+// Says which rule dropped the candidates, with counts, when none is left.
+void check_sharegpt_count(const ShareGptDataset& dataset, const SampledRequests& out, int wanted) {
+  if (out.requests.empty()) {
+    const std::string path = dataset.path;
+    const size_t one_turn = dataset.records - dataset.conversations.size();
+    if (dataset.conversations.empty()) {
+      throw InputError("dataset " + path + ": no request: all " + std::to_string(dataset.records) +
+                       " records have fewer than 2 turns (LMDeploy's rule: turn 0 is the "
+                       "prompt, turn 1 the completion)");
+    }
+    throw InputError("dataset " + path + ": no request survives the filters: " +
+                     std::to_string(dataset.records) + " records, " + std::to_string(one_turn) +
+                     " with fewer than 2 turns; of the " + std::to_string(out.examined) +
+                     " examined, prompt < 4 tokens: " + std::to_string(out.prompt_too_short) +
+                     ", output < 4: " + std::to_string(out.output_too_short) +
+                     ", prompt > 1024: " + std::to_string(out.prompt_too_long) +
+                     ", prompt + output > 2048: " + std::to_string(out.total_too_long));
+  }
+  warn_if_short(dataset.path, out, wanted);
 }
 
 void check_positive(int value, const char* flag) {
@@ -85,10 +100,13 @@ SampledRequests sample_sharegpt(const ShareGptDataset& dataset, const ShareGptSa
       ++out.examined;
       const size_t prompt_len = prompt_ids[k].size();
       const size_t output_len = fixed ? static_cast<size_t>(*fixed) : completion_ids[k].size();
-      const bool too_short = prompt_len < kMinTokens || output_len < kMinTokens;
-      const bool too_long =
-          prompt_len > kMaxPromptTokens || (!fixed && prompt_len + output_len > kMaxTotalTokens);
-      if (too_short || too_long) {
+      size_t* rule = prompt_len < kMinTokens                                 ? &out.prompt_too_short
+                     : output_len < kMinTokens                               ? &out.output_too_short
+                     : prompt_len > kMaxPromptTokens                         ? &out.prompt_too_long
+                     : (!fixed && prompt_len + output_len > kMaxTotalTokens) ? &out.total_too_long
+                                                                             : nullptr;
+      if (rule) {
+        ++*rule;
         ++out.rejected;
         continue;
       }
@@ -102,7 +120,7 @@ SampledRequests sample_sharegpt(const ShareGptDataset& dataset, const ShareGptSa
     }
     next += count;
   }
-  check_count(dataset.path, out, sampling.num_prompts, "the length filters");
+  check_sharegpt_count(dataset, out, sampling.num_prompts);
   return out;
 }
 
@@ -182,7 +200,7 @@ SampledRequests sample_random(const ShareGptDataset& dataset, const RandomSampli
     out.requests.push_back(std::move(request));
     out.source_records.push_back(pool[order[i % distinct]]->record);
   }
-  check_count(dataset.path, out, sampling.num_prompts, "random sampling");
+  warn_if_short(dataset.path, out, sampling.num_prompts);
   return out;
 }
 

@@ -22,6 +22,11 @@ struct SampledRequests {
   size_t eligible = 0;                    // candidates the sampler shuffled
   size_t examined = 0;                    // candidates tokenized before enough were accepted
   size_t rejected = 0;                    // examined but dropped by the length filters
+  // rejected, by the first filter each failed (sharegpt mode): they add up to rejected
+  size_t prompt_too_short = 0;  // prompt < 4 tokens
+  size_t output_too_short = 0;  // output < 4 tokens
+  size_t prompt_too_long = 0;   // prompt > 1024 tokens
+  size_t total_too_long = 0;    // prompt + output > 2048 tokens
 };
 
 struct ShareGptSampling {

@@ -90,7 +90,8 @@ class LineParser {
       fail_json(e);
     }
     if (n < 1 || n > std::numeric_limits<int32_t>::max()) {
-      fail(std::string("\"") + name + "\" = " + std::to_string(n) + " must be >= 1");
+      fail(std::string("\"") + name + "\" = " + std::to_string(n) + " is out of range [1, " +
+           std::to_string(std::numeric_limits<int32_t>::max()) + "]");
     }
     return n;
   }

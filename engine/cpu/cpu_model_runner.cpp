@@ -22,12 +22,9 @@ namespace {
 
 constexpr int64_t kKvCapBytes = int64_t{4} << 30;
 
-// Processes on this node: Open MPI's local size, else the TP group (assumed on one node).
-int ranks_on_node(const Communicator& comm) {
-  if (const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE"))
-    return std::max(1, std::atoi(local));
-  return comm.size();
-}
+// Engine ranks on this node (from MPI_Comm_split_type over the engine ranks): they share its
+// cores and memory.
+int ranks_on_node(const EngineOptions& options) { return std::max(1, options.local_size); }
 
 int64_t mem_available_bytes() {
   std::ifstream in("/proc/meminfo");
@@ -64,7 +61,7 @@ struct CpuModelRunner::Scratch {
 
 CpuModelRunner::CpuModelRunner(const EngineOptions& options, Communicator& comm)
     : options_(options), comm_(comm), scratch_(std::make_unique<Scratch>()) {
-  cpu::set_default_threads(ranks_on_node(comm));
+  cpu::set_default_threads(ranks_on_node(options));
   config_ = load_model_config(options.model_dir);
   shard_ = make_tp_shard(config_, comm.rank(), comm.size(), options.model_dir + "/config.json");
   weights_ = options.dummy_weights ? dummy_weights(config_, shard_, options.seed)
@@ -85,7 +82,7 @@ KvLayout CpuModelRunner::kv_layout(int block_size) const {
 int64_t CpuModelRunner::kv_budget_bytes(double fraction) const {
   if (options_.kv_cache_bytes > 0) return options_.kv_cache_bytes;
   const double budget =
-      static_cast<double>(mem_available_bytes()) * fraction / ranks_on_node(comm_);
+      static_cast<double>(mem_available_bytes()) * fraction / ranks_on_node(options_);
   return std::min(static_cast<int64_t>(budget), kKvCapBytes);
 }
 

@@ -2,21 +2,17 @@
 
 #include <cuda_runtime_api.h>
 
-#include <algorithm>
+#include <exception>
 
 #include "common/error.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/device_probe.cuh"
 
 namespace tpbench {
+namespace {
 
-int ranks_on_device(int local_size, int device_count, int device) {
-  int n = 0;
-  for (int r = 0; r < local_size; ++r) n += r % device_count == device;
-  return std::max(n, 1);
-}
-
-GpuInfo select_gpu(int local_rank, int local_size) {
+// Everything select_gpu can find out alone; throws like select_gpu.
+GpuInfo open_gpu(int local_rank) {
   GpuInfo gpu;
   const cudaError_t err = cudaGetDeviceCount(&gpu.count);
   if (err != cudaSuccess || gpu.count == 0) {
@@ -26,7 +22,6 @@ GpuInfo select_gpu(int local_rank, int local_size) {
                      "); use --backend cpu");
   }
   gpu.device = (local_rank < 0 ? 0 : local_rank) % gpu.count;
-  gpu.sharing_ranks = ranks_on_device(local_size, gpu.count, gpu.device);
   CUDA_CHECK(cudaSetDevice(gpu.device));
   cudaDeviceProp prop;
   CUDA_CHECK(cudaGetDeviceProperties(&prop, gpu.device));
@@ -34,6 +29,7 @@ GpuInfo select_gpu(int local_rank, int local_size) {
   gpu.cc_major = prop.major;
   gpu.cc_minor = prop.minor;
   gpu.total_bytes = static_cast<int64_t>(prop.totalGlobalMem);
+  gpu.pci_bus_id = query_gpu_identity(gpu.device).pci_bus_id;
   const cudaError_t probe = cuda::probe_kernel_image();
   if (probe != cudaSuccess)
     throw InputError("--backend cuda: this build has no kernels for GPU " +
@@ -41,6 +37,35 @@ GpuInfo select_gpu(int local_rank, int local_size) {
                      std::to_string(gpu.cc_major) + "." + std::to_string(gpu.cc_minor) + ": " +
                      cudaGetErrorString(probe) + "); rebuild with -DCMAKE_CUDA_ARCHITECTURES=" +
                      std::to_string(gpu.cc_major) + std::to_string(gpu.cc_minor));
+  return gpu;
+}
+
+}  // namespace
+
+GpuInfo select_gpu(int local_rank, const NodeGather& node_gather) {
+  GpuInfo gpu;
+  std::exception_ptr failure;
+  try {
+    gpu = open_gpu(local_rank);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  const GpuIdentity mine{gpu.name, gpu.pci_bus_id, gpu.total_bytes};
+  if (node_gather) {
+    std::vector<std::string> bus_ids;
+    for (const std::string& text : node_gather(encode_gpu_identity(mine))) {
+      gpu.node_gpus.push_back(decode_gpu_identity(text));
+      bus_ids.push_back(gpu.node_gpus.back().pci_bus_id);
+    }
+    const int me = local_rank < 0 ? 0 : local_rank;
+    TPBENCH_CHECK(me < static_cast<int>(bus_ids.size()),
+                  "local rank " + std::to_string(me) + " of " + std::to_string(bus_ids.size()) +
+                      " node ranks");
+    gpu.sharing_ranks = ranks_sharing_gpu(bus_ids)[me];
+  } else {
+    gpu.node_gpus = {mine};
+  }
+  if (failure) std::rethrow_exception(failure);
   return gpu;
 }
 

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "common/error.hpp"
 #include "engine/cuda/decode_graphs.hpp"
 #include "engine/cuda/device_memory.hpp"
 #include "engine/cuda/device_weights.hpp"
+#include "engine/cuda/step_timer.hpp"
+#include "kernels/cuda/convert.cuh"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/decode_attention.cuh"
 #include "kernels/cuda/embedding.cuh"
@@ -72,6 +75,13 @@ struct StepArgs {
 };
 
 template <typename T>
+constexpr DType dtype_of() {
+  if constexpr (std::is_same_v<T, __half>) return DType::kFloat16;
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) return DType::kBFloat16;
+  return DType::kFloat32;
+}
+
+template <typename T>
 class TypedForwardPass final : public ForwardPass {
  public:
   TypedForwardPass(const ForwardContext& context, ModelWeights&& host_weights)
@@ -103,6 +113,14 @@ class TypedForwardPass final : public ForwardPass {
       sample_ws_.ensure(cuda::sample_rows_workspace_bytes(ctx_.reserve_logit_rows, c.vocab_size));
       sample_params_dev_.ensure(ctx_.reserve_logit_rows * sizeof(cuda::SampleRowParams));
     }
+    if (ctx_.tuning.decode_attention == cuda::DecodeAttentionKernel::kVector &&
+        cuda::decode_attention_vector_group(static_cast<int>(hd_), sizeof(T)) == 0)
+      throw InputError("--decode-attention vector: no vectorised decode attention for head_dim " +
+                       std::to_string(hd_) + " in " + dtype_name(dtype_of<T>()));
+    // The weights and inv_freq went up with cudaMemcpy from pageable memory on the legacy
+    // stream, which may return before the copy lands; compute runs on a non-blocking stream
+    // that is not ordered after it.
+    CUDA_CHECK(cudaDeviceSynchronize());
   }
 
   int64_t weight_bytes() const override { return w_.bytes; }
@@ -131,6 +149,7 @@ class TypedForwardPass final : public ForwardPass {
                                  cudaMemcpyDeviceToHost, ctx_.stream));
     }
     CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+    end_timing();
   }
 
   void forward_sampled(const StepMetadata& m, const std::vector<SamplingRow>& rows,
@@ -143,6 +162,7 @@ class TypedForwardPass final : public ForwardPass {
     tokens.resize(n);
     if (n == 0) {  // chunked prefill, no chunk ends this step: still one step, fully done
       CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
+      end_timing();
       return;
     }
     const cudaStream_t st = ctx_.stream;
@@ -184,7 +204,9 @@ class TypedForwardPass final : public ForwardPass {
     tokens_host_.ensure(n * sizeof(int32_t));
     CUDA_CHECK(cudaMemcpyAsync(tokens_host_.data(), tokens_dev_.data(), n * sizeof(int32_t),
                                cudaMemcpyDeviceToHost, st));
+    lap(StepPhase::kSampling);
     CUDA_CHECK(cudaStreamSynchronize(st));
+    end_timing();
     std::memcpy(tokens.data(), tokens_host_.data(), n * sizeof(int32_t));
   }
 
@@ -200,7 +222,14 @@ class TypedForwardPass final : public ForwardPass {
   // stream gets there).
   float* run(const StepMetadata& m) {
     TPBENCH_CHECK(kv_.data() != nullptr, "forward before allocate_kv");
+    timing_ = nullptr;
     if (m.n_tokens() == 0) return full_logits();
+    StepTimer* timer = ctx_.tuning.step_timer;
+    if (timer != nullptr && timer->active()) {  // an eager step, its kernel groups timed
+      timing_ = timer;
+      timing_->begin(ctx_.stream);
+      return run_eager(m);
+    }
     const bool replayable =
         graph_rows_ > 0 && is_pure_decode(m) && m.max_decode_splits <= graph_splits_;
     const int32_t bucket = replayable ? graphs_.bucket_for(m.n_tokens()) : 0;
@@ -233,6 +262,7 @@ class TypedForwardPass final : public ForwardPass {
                  o_pre = up.add(m.prefill_seqs), o_tiles = up.add(m.prefill_tiles),
                  o_rows = up.add(m.logit_rows);
     up.upload(meta_host_, meta_dev_, ctx_.stream);
+    lap(StepPhase::kUpload);
     unsigned char* base = meta_dev_.data();
     StepArgs a;
     a.rows = T_rows;
@@ -282,13 +312,14 @@ class TypedForwardPass final : public ForwardPass {
     graph_host_.ensure(layout_.bytes);
     graph_dev_.ensure(layout_.bytes);
     graphs_.set_buckets(decode_graph_buckets(graph_rows_));
-    // One eager run of the largest bucket (all padding rows) first: cuBLAS, NCCL's connections
-    // and every kernel are set up outside any capture.
+    // One eager run of every bucket (all padding rows: each reads the first rows of these
+    // inputs) first, so that cuBLAS, every kernel and NCCL's connections are set up outside any
+    // capture: NCCL connects lazily, per algorithm and protocol, which depend on the size.
     fill_decode_graph_inputs(StepMetadata{}, graph_rows_, layout_, num_blocks_, block_size_,
                              graph_host_.data());
     CUDA_CHECK(cudaMemcpyAsync(graph_dev_.data(), graph_host_.data(), layout_.bytes,
                                cudaMemcpyHostToDevice, ctx_.stream));
-    enqueue_model(graph_args(graph_rows_));
+    for (int32_t b : graphs_.buckets()) enqueue_model(graph_args(b));
     CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
     for (int32_t b : graphs_.buckets()) capture(b);
     CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
@@ -308,6 +339,7 @@ class TypedForwardPass final : public ForwardPass {
     T* h = h_.data();
     T* act = act_.data();
     cuda::embedding_gather<T>(w_.embedding, D_, a.ids, T_rows, x, st);
+    lap(StepPhase::kEmbedding);
     for (int l = 0; l < c.num_layers; ++l) {
       const DeviceLayer<T>& L = w_.layers[l];
       T* k_cache = kv_.data() + (2 * static_cast<size_t>(l)) * kv_per_layer_;
@@ -318,31 +350,61 @@ class TypedForwardPass final : public ForwardPass {
       } else {
         cuda::add_rmsnorm<T>(x, delta, L.attn_norm, nullptr, T_rows, D_, eps, h, st);
       }
+      lap(StepPhase::kRmsnorm);
       cuda::linear<T>(ctx_.cublas, h, T_rows, D_, L.qkv, qkv_w_, L.qkv_bias, work, st);
+      lap(StepPhase::kQkvGemm);
       cuda::rope_write_kv_cache<T>(work, work + qw_, work + qw_ + kvw_, qkv_w_, inv_freq_.data(),
                                    a.positions, a.slots, T_rows, s.heads, s.kv_heads, hd_, k_cache,
                                    v_cache, st);
+      lap(StepPhase::kRopeKvWrite);
       cuda::decode_attention<T>(work, qkv_w_, k_cache, v_cache, a.decode, a.n_decode, a.tables,
                                 s.heads, s.kv_heads, hd_, block_size_, a.decode_splits,
-                                decode_ws_.data(), act, qw_, st);
+                                decode_ws_.data(), act, qw_, st, ctx_.tuning.decode_attention);
       cuda::prefill_attention<T>(work, qkv_w_, k_cache, v_cache, a.prefill, a.tables, a.tiles,
                                  a.n_tiles, s.heads, s.kv_heads, hd_, block_size_, act, qw_, st);
+      lap(StepPhase::kAttention);
       // Row-parallel o_proj: partial sums over this rank's heads; the bias is added once.
       cuda::linear<T>(ctx_.cublas, act, T_rows, qw_, L.wo, D_, s.rank == 0 ? L.o_bias : nullptr,
                       delta, st);
+      lap(StepPhase::kOGemm);
       all_reduce(delta, T_rows * D_);
       // MLP block (SwiGLU).
       cuda::add_rmsnorm<T>(x, delta, L.ffn_norm, nullptr, T_rows, D_, eps, h, st);
+      lap(StepPhase::kRmsnorm);
       cuda::linear<T>(ctx_.cublas, h, T_rows, D_, L.gate_up, 2 * I_, nullptr, work, st);
+      lap(StepPhase::kGateUpGemm);
       cuda::silu_mul<T>(work, work + I_, 2 * I_, T_rows, I_, act, st);
+      lap(StepPhase::kSilu);
       cuda::linear<T>(ctx_.cublas, act, T_rows, I_, L.down, D_, nullptr, delta, st);
+      lap(StepPhase::kDownGemm);
       all_reduce(delta, T_rows * D_);
     }
     if (a.n_logits > 0) enqueue_logits(a.logit_rows, a.n_logits);
+    lap(StepPhase::kLmHead);
   }
 
+  // Sums the ranks' fp32 partial sums `data` (docs/ARCHITECTURE.md, "where the all-reduce
+  // rounds"). In the model's dtype (the default): each rank rounds its partials to T, NCCL sums
+  // in T, and the sum comes back to fp32 for the residual stream.
   void all_reduce(float* data, int64_t count) {
-    if (ctx_.device_comm != nullptr) ctx_.device_comm->all_reduce_sum(data, count);
+    if (ctx_.device_comm == nullptr) return;
+    if (!std::is_same_v<T, float> && ctx_.tuning.all_reduce == AllReduceDType::kModel) {
+      cuda::float_to_element<T>(data, count, reduce_buf_.data(), ctx_.stream);
+      ctx_.device_comm->all_reduce_sum_as(reduce_buf_.data(), count, dtype_of<T>());
+      cuda::element_to_float<T>(reduce_buf_.data(), count, data, ctx_.stream);
+    } else {
+      ctx_.device_comm->all_reduce_sum(data, count);
+    }
+    lap(StepPhase::kAllReduce);
+  }
+
+  void lap(StepPhase phase) {
+    if (timing_ != nullptr) timing_->lap(phase);
+  }
+
+  void end_timing() {
+    if (timing_ != nullptr) timing_->end();
+    timing_ = nullptr;
   }
 
   // Final norm on the rows that want logits, the LM head on this rank's vocabulary slice, and
@@ -379,6 +441,7 @@ class TypedForwardPass final : public ForwardPass {
       x_.ensure(tokens * D_);
       delta_.ensure(tokens * D_);
       h_.ensure(tokens * D_);
+      if (ctx_.device_comm != nullptr && !std::is_same_v<T, float>) reduce_buf_.ensure(tokens * D_);
       work_.ensure(tokens * std::max(qkv_w_, 2 * I_));
       act_.ensure(tokens * std::max(qw_, I_));
     }
@@ -401,6 +464,7 @@ class TypedForwardPass final : public ForwardPass {
   int block_size_ = 0;
   DeviceArray<float> x_, delta_, work_, local_logits_, gathered_, full_logits_, decode_ws_;
   DeviceArray<T> h_, act_;
+  DeviceArray<T> reduce_buf_;  // the partial sums in T for the all-reduce
   PinnedBuffer meta_host_;
   DeviceArray<unsigned char> meta_dev_;
   // Decode graphs.
@@ -415,6 +479,7 @@ class TypedForwardPass final : public ForwardPass {
   PinnedBuffer sample_params_host_, tokens_host_;
   DeviceArray<unsigned char> sample_params_dev_, sample_ws_;
   DeviceArray<int32_t> tokens_dev_;
+  StepTimer* timing_ = nullptr;  // the step being timed (tuning.step_timer while active)
 };
 
 }  // namespace

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/comm/communicator.hpp"
+#include "engine/cuda/cuda_tuning.hpp"
+#include "engine/cuda/device_communicator.hpp"
 #include "engine/cuda/dtype.hpp"
 #include "engine/cuda/step_metadata.hpp"
 #include "engine/model/model_config.hpp"
@@ -25,13 +26,15 @@ struct ForwardContext {
   std::vector<float> inv_freq;    // rope_inv_freq(config)
   cudaStream_t stream = nullptr;  // every kernel, GEMM and collective runs on it
   cublasHandle_t cublas = nullptr;
-  Communicator* device_comm = nullptr;  // NCCL over device buffers; null when tp == 1
-  int64_t reserve_tokens = 0;           // activations are allocated up front for this many rows ...
-  int64_t reserve_logit_rows = 0;       // ... and this many logit rows: the largest batch
+  // NCCL over device buffers; null when tp == 1 (unless tuning.nccl_at_tp1).
+  DeviceCommunicator* device_comm = nullptr;
+  int64_t reserve_tokens = 0;      // activations are allocated up front for this many rows ...
+  int64_t reserve_logit_rows = 0;  // ... and this many logit rows: the largest batch
   // Pure decode steps of up to reserve_logit_rows sequences replay CUDA graphs (DecodeGraphs).
   bool cuda_graphs = true;
   // The run samples (not greedy only): GPU sampling's workspace is allocated up front.
   bool reserve_sampling = true;
+  CudaTuning tuning;  // the engine's defaults
 };
 
 class ForwardPass {

@@ -25,9 +25,10 @@ std::string mib(int64_t bytes) {
 
 }  // namespace
 
-CudaModelRunner::CudaModelRunner(const EngineOptions& options, Communicator& comm)
-    : options_(options), comm_(comm) {
-  gpu_ = select_gpu(options.local_rank, options.local_size);
+CudaModelRunner::CudaModelRunner(const EngineOptions& options, Communicator& comm,
+                                 const CudaTuning& tuning)
+    : options_(options), comm_(comm), tuning_(tuning) {
+  gpu_ = select_gpu(options.local_rank, options.node_all_gather);
   config_ = load_model_config(options.model_dir);
   const std::string config_path = options.model_dir + "/config.json";
   if (config_.head_dim > kMaxHeadDim || config_.head_dim % 2 != 0)
@@ -44,7 +45,7 @@ CudaModelRunner::CudaModelRunner(const EngineOptions& options, Communicator& com
   CUDA_CHECK(cudaMalloc(&cublas_workspace_, kCublasWorkspaceBytes));
   CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_, kCublasWorkspaceBytes));
-  if (comm.size() > 1) {
+  if (comm.size() > 1 || tuning.nccl_at_tp1) {
 #if TPBENCH_HAVE_NCCL
     nccl_ = std::make_unique<NcclCommunicator>(comm, stream_);
 #else
@@ -64,6 +65,7 @@ CudaModelRunner::CudaModelRunner(const EngineOptions& options, Communicator& com
   ctx.reserve_logit_rows = options.max_batch_size;
   ctx.cuda_graphs = options.cuda_graphs;
   ctx.reserve_sampling = !options.greedy_only;
+  ctx.tuning = tuning;
   pass_ =
       make_forward_pass(dtype_, ctx,
                         options.dummy_weights ? dummy_weights(config_, shard_, options.seed)
@@ -141,8 +143,11 @@ std::string CudaModelRunner::describe() const {
       << (gpu_.sharing_ranks > 1 ? " shared by " + std::to_string(gpu_.sharing_ranks) + " ranks"
                                  : std::string())
       << ", weights " << mib(pass_->weight_bytes()) << "/rank"
-      << (options_.dummy_weights ? " (dummy)" : "") << ", " << pass_->graph_summary()
-      << ", sampling on the GPU";
+      << (options_.dummy_weights ? " (dummy)" : "") << ", " << pass_->graph_summary();
+  if (nccl_ != nullptr)
+    out << ", all-reduce in "
+        << (tuning_.all_reduce == AllReduceDType::kModel ? dtype_name(dtype_) : "float32");
+  out << ", sampling on the GPU";
   return out.str();
 }
 

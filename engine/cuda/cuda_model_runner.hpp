@@ -14,6 +14,8 @@
 #include "engine/comm/communicator.hpp"
 #include "engine/cuda/cuda_device.hpp"
 #include "engine/cuda/cuda_forward.hpp"
+#include "engine/cuda/cuda_tuning.hpp"
+#include "engine/cuda/device_communicator.hpp"
 #include "engine/cuda/dtype.hpp"
 #include "engine/cuda/step_metadata.hpp"
 #include "engine/model/model_config.hpp"
@@ -24,11 +26,13 @@ namespace tpbench {
 
 class CudaModelRunner final : public ModelRunner {
  public:
-  // Picks GPU options.local_rank % visible GPUs, reads options.model_dir/config.json, loads this
+  // Picks GPU options.local_rank % visible GPUs (select_gpu: a collective over the node's engine
+  // ranks when options.node_all_gather is set), reads options.model_dir/config.json, loads this
   // rank's shard (random weights with options.dummy_weights) in the resolved dtype. `comm` is
-  // the replica's host communicator (it bootstraps NCCL when tp > 1). Throws InputError when no
-  // GPU is visible, the GPU cannot run the dtype, or the model directory is bad.
-  CudaModelRunner(const EngineOptions& options, Communicator& comm);
+  // the replica's host communicator (it bootstraps NCCL when tp > 1). `tuning`: benchmark
+  // variants (the defaults are the engine's). Throws InputError when no GPU is visible, the GPU
+  // cannot run the dtype, or the model directory is bad.
+  CudaModelRunner(const EngineOptions& options, Communicator& comm, const CudaTuning& tuning = {});
   ~CudaModelRunner() override;
 
   int32_t vocab_size() const override { return config_.vocab_size; }
@@ -46,6 +50,8 @@ class CudaModelRunner final : public ModelRunner {
 
   DType dtype() const { return dtype_; }
   const ModelConfig& config() const { return config_; }
+  // This rank's GPU, and (node_gpus) those of the node's engine ranks.
+  const GpuInfo& gpu() const { return gpu_; }
 
  private:
   EngineOptions options_;
@@ -57,7 +63,8 @@ class CudaModelRunner final : public ModelRunner {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   void* cublas_workspace_ = nullptr;
-  std::unique_ptr<Communicator> nccl_;
+  CudaTuning tuning_;
+  std::unique_ptr<DeviceCommunicator> nccl_;
   std::unique_ptr<ForwardPass> pass_;
   int32_t num_blocks_ = 0;
   int block_size_ = 0;

@@ -32,6 +32,13 @@ void NcclCommunicator::all_reduce_sum(float* data, size_t count) {
   NCCL_CHECK(ncclAllReduce(data, data, count, ncclFloat32, ncclSum, comm_, stream_));
 }
 
+void NcclCommunicator::all_reduce_sum_as(void* data, size_t count, DType dtype) {
+  const ncclDataType_t type = dtype == DType::kBFloat16  ? ncclBfloat16
+                              : dtype == DType::kFloat16 ? ncclFloat16
+                                                         : ncclFloat32;
+  NCCL_CHECK(ncclAllReduce(data, data, count, type, ncclSum, comm_, stream_));
+}
+
 void NcclCommunicator::broadcast(void* data, size_t bytes, int root) {
   NCCL_CHECK(ncclBroadcast(data, data, bytes, ncclUint8, root, comm_, stream_));
 }

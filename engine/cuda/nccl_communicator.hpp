@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "engine/comm/communicator.hpp"
+#include "engine/cuda/device_communicator.hpp"
 
 namespace tpbench {
 
@@ -24,7 +24,7 @@ namespace tpbench {
 
 namespace tpbench {
 
-class NcclCommunicator final : public Communicator {
+class NcclCommunicator final : public DeviceCommunicator {
  public:
   // Collective over host_comm (the replica's MPI communicator): its rank 0 calls
   // ncclGetUniqueId and broadcasts the id over host_comm (MPI_Bcast), then every rank calls
@@ -37,6 +37,8 @@ class NcclCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void all_reduce_sum(float* data, size_t count) override;
+  // NCCL sums 16-bit types in that type: each addition of its ring (or tree) is rounded.
+  void all_reduce_sum_as(void* data, size_t count, DType dtype) override;
   void broadcast(void* data, size_t bytes, int root) override;
   void all_gather(const float* send, float* recv, size_t count) override;
   // An all-reduce of one float, then waits for the stream.

@@ -331,7 +331,8 @@ template <typename T>
 void decode_attention(const float* q, int64_t q_stride, const T* k_cache, const T* v_cache,
                       const AttentionSeqDesc* seqs, int n_seqs, const int32_t* block_tables,
                       int n_heads, int n_kv_heads, int head_dim, int block_size, int max_splits,
-                      float* workspace, T* out, int64_t out_stride, cudaStream_t stream) {
+                      float* workspace, T* out, int64_t out_stride, cudaStream_t stream,
+                      DecodeAttentionKernel kernel) {
   if (n_seqs == 0) return;
   TPBENCH_CHECK(head_dim <= kMaxHeadDim && max_splits >= 1 && n_kv_heads > 0 &&
                     n_heads % n_kv_heads == 0 && n_seqs <= 65535,
@@ -344,7 +345,13 @@ void decode_attention(const float* q, int64_t q_stride, const T* k_cache, const 
   // 16-byte loads need 16-byte aligned caches (row offsets are multiples of head_dim).
   const bool aligned =
       (reinterpret_cast<uintptr_t>(k_cache) | reinterpret_cast<uintptr_t>(v_cache)) % 16 == 0;
-  const int group = aligned ? decode_attention_vector_group(head_dim, sizeof(T)) : 0;
+  const int group = aligned && kernel != DecodeAttentionKernel::kScalar
+                        ? decode_attention_vector_group(head_dim, sizeof(T))
+                        : 0;
+  TPBENCH_CHECK(group > 0 || kernel != DecodeAttentionKernel::kVector,
+                "decode_attention: no vectorised kernel for head_dim " + std::to_string(head_dim) +
+                    " of " + std::to_string(sizeof(T)) + "-byte elements" +
+                    (aligned ? std::string() : " (caches not 16-byte aligned)"));
   if (group > 0) {
     decode_partition_vec_kernel<T><<<grid, kThreads, 0, stream>>>(
         q, q_stride, k_cache, v_cache, seqs, block_tables, n_heads, n_kv_heads, head_dim,
@@ -361,10 +368,10 @@ void decode_attention(const float* q, int64_t q_stride, const T* k_cache, const 
   CUDA_CHECK(cudaGetLastError());
 }
 
-#define TPBENCH_INSTANTIATE(T)                                                                   \
-  template void decode_attention<T>(const float*, int64_t, const T*, const T*,                   \
-                                    const AttentionSeqDesc*, int, const int32_t*, int, int, int, \
-                                    int, int, float*, T*, int64_t, cudaStream_t);
+#define TPBENCH_INSTANTIATE(T)                                                                 \
+  template void decode_attention<T>(                                                           \
+      const float*, int64_t, const T*, const T*, const AttentionSeqDesc*, int, const int32_t*, \
+      int, int, int, int, int, float*, T*, int64_t, cudaStream_t, DecodeAttentionKernel);
 TPBENCH_INSTANTIATE(float)
 TPBENCH_INSTANTIATE(__half)
 TPBENCH_INSTANTIATE(__nv_bfloat16)

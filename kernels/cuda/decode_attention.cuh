@@ -33,6 +33,12 @@ inline int decode_attention_splits(int64_t keys) {
 // scalar kernel runs.
 int decode_attention_vector_group(int head_dim, size_t element_bytes);
 
+// Which partition kernel decode_attention runs. kAuto: the vectorised one when
+// decode_attention_vector_group allows it and the caches are 16-byte aligned, else the scalar
+// one. kScalar: the scalar one always. kVector: the vectorised one, an error when it cannot run.
+// (Benchmarks compare them; the engine runs kAuto.)
+enum class DecodeAttentionKernel { kAuto, kScalar, kVector };
+
 // The z extent of the launch for n_seqs sequences of n_heads heads, at most max_splits.
 int decode_attention_grid_z(int n_heads, int n_seqs, int max_splits);
 
@@ -59,6 +65,7 @@ template <typename T>
 void decode_attention(const float* q, int64_t q_stride, const T* k_cache, const T* v_cache,
                       const AttentionSeqDesc* seqs, int n_seqs, const int32_t* block_tables,
                       int n_heads, int n_kv_heads, int head_dim, int block_size, int max_splits,
-                      float* workspace, T* out, int64_t out_stride, cudaStream_t stream);
+                      float* workspace, T* out, int64_t out_stride, cudaStream_t stream,
+                      DecodeAttentionKernel kernel = DecodeAttentionKernel::kAuto);
 
 }  // namespace tpbench::cuda

@@ -44,6 +44,7 @@ TEST(CliDefaults, MatchLmdeployAndRunOptions) {
   EXPECT_DOUBLE_EQ(o.heartbeat_timeout_s, 30);
   EXPECT_DOUBLE_EQ(o.startup_timeout_s, 600);
   EXPECT_DOUBLE_EQ(o.timeout_s, 0);
+  EXPECT_DOUBLE_EQ(o.startup_timeout_s, 600);
   EXPECT_FALSE(o.dry_run);
   EXPECT_FALSE(o.coordinator_only_rank);
   EXPECT_EQ(o.coordinator_addr, "");
@@ -108,10 +109,10 @@ TEST(CliParse, EveryFlagSetsItsField) {
                                         "--no-cuda-graphs",
                                         "--heartbeat-timeout",
                                         "5.5",
-                                        "--startup-timeout",
-                                        "0",
                                         "--timeout",
                                         "60",
+                                        "--startup-timeout",
+                                        "45",
                                         "--dry-run",
                                         "--coordinator-only-rank",
                                         "--coordinator-addr",
@@ -153,8 +154,8 @@ TEST(CliParse, EveryFlagSetsItsField) {
   EXPECT_EQ(o.engine.kv_cache_bytes, 1073741824);
   EXPECT_FALSE(o.engine.cuda_graphs);
   EXPECT_DOUBLE_EQ(o.heartbeat_timeout_s, 5.5);
-  EXPECT_DOUBLE_EQ(o.startup_timeout_s, 0);
   EXPECT_DOUBLE_EQ(o.timeout_s, 60);
+  EXPECT_DOUBLE_EQ(o.startup_timeout_s, 45);
   EXPECT_TRUE(o.dry_run);
   EXPECT_TRUE(o.coordinator_only_rank);
   EXPECT_EQ(o.coordinator_addr, "10.0.0.1");

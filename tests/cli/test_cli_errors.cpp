@@ -74,6 +74,7 @@ TEST(CliErrors, BadValuesNameTheirFlag) {
       {{"--percentiles", "--dry-run"}, "--percentiles"},
       {{"-temp", "3"}, "--temperature"},
       {{"--tp", "99999999999"}, "--tp"},
+      {{"--startup-timeout", "-0.5"}, "--startup-timeout"},
       {{"--sim-base-ms", "-1"}, "--sim-base-ms"},
       {{"--sim-per-token-us", "-1"}, "--sim-per-token-us"},
       {{"--sim-step-ms", "inf"}, "--sim-step-ms"},

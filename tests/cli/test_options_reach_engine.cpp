@@ -49,7 +49,8 @@ TEST(OptionsReachEngine, EveryFieldAsTheWorkerBuildsIt) {
   // sets it on the command line above (or the worker sets it) and checks it below.
   const auto& [backend, model_dir, dtype, dummy_weights, max_batch_size, max_prefill_tokens,
                cache_block_seq_len, cache_max_entry_count, kv_cache_bytes, cuda_graphs, sim_step_ms,
-               sim_base_ms, sim_per_token_us, seed, local_rank, local_size, greedy_only] = e;
+               sim_base_ms, sim_per_token_us, seed, local_rank, local_size, node_all_gather,
+               greedy_only] = e;
   const EngineOptions d;
   EXPECT_EQ(backend, Backend::kCuda);  // the resolved one, not the flag's
   EXPECT_EQ(model_dir, kModel);
@@ -68,6 +69,8 @@ TEST(OptionsReachEngine, EveryFieldAsTheWorkerBuildsIt) {
   EXPECT_EQ(local_rank, 3);
   EXPECT_EQ(local_size, 4);
   EXPECT_TRUE(greedy_only);  // --top-k 1
+  // The worker sets the node gather from its node communicator after engine_options_for.
+  EXPECT_FALSE(node_all_gather);
   // Each value above differs from the default, so a field the worker dropped would show.
   EXPECT_NE(backend, d.backend);
   EXPECT_NE(model_dir, d.model_dir);

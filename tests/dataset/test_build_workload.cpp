@@ -44,7 +44,7 @@ int64_t total_output(const Workload& w) {
                          [](int64_t s, const WorkloadRequest& r) { return s + r.output_len; });
 }
 
-// DESIGN.md's benchmark workload: 1000 requests from sharegpt-perf-1440.json, seed 0.
+// The GPU benchmark's workload (docs/PERFORMANCE.md): 1000 requests from sharegpt-perf-1440.json, seed 0.
 TEST(BuildWorkload, DesignBenchmarkWorkload) {
   const std::string perf = testing::shared_data("sharegpt-perf-1440.json");
   TPBENCH_REQUIRE_FILE(perf);

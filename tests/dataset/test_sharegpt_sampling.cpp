@@ -88,6 +88,47 @@ TEST(ShareGptSampling, NoSurvivorIsInputError) {
                InputError);
 }
 
+std::string sampling_error(const ShareGptDataset& d) {
+  testing::WordTokenizer words;
+  try {
+    sample_sharegpt(d, {10, std::nullopt, 0}, testing::sequential_encoder(words));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no InputError";
+  return "";
+}
+
+TEST(ShareGptSampling, NoSurvivorSaysWhichRuleDroppedHowMany) {
+  TempDir dir;
+  std::string words_1100;
+  for (int i = 0; i < 1100; ++i) words_1100 += "w ";
+  std::string words_1000;
+  for (int i = 0; i < 1000; ++i) words_1000 += "w ";
+  const ShareGptDataset d = small_dataset(dir, {{"short", "a b c d e"},
+                                                {"a b c d", "no"},
+                                                {words_1100, "a b c d"},
+                                                {words_1000, words_1100},
+                                                {"one", "two"}});
+  const std::string m = sampling_error(d);
+  EXPECT_NE(m.find("5 records, 0 with fewer than 2 turns"), std::string::npos) << m;
+  EXPECT_NE(m.find("prompt < 4 tokens: 2, output < 4: 1, prompt > 1024: 1, "
+                   "prompt + output > 2048: 1"),
+            std::string::npos)
+      << m;
+}
+
+TEST(ShareGptSampling, OnlyOneTurnConversationsSayTheTwoTurnRule) {
+  TempDir dir;
+  const std::string path =
+      dir.write("one_turn.json",
+                R"([{"conversations": [{"from": "human", "value": "a b c d e"}]},
+          {"conversations": []}])");
+  const std::string m = sampling_error(load_sharegpt(path));
+  EXPECT_NE(m.find("all 2 records have fewer than 2 turns"), std::string::npos) << m;
+  EXPECT_EQ(m.find("length filters"), std::string::npos) << m;
+}
+
 TEST(ShareGptSampling, FixedOutputLengthSkipsTheTotalFilter) {
   TempDir dir;
   std::string long_prompt;

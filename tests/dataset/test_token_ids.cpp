@@ -55,6 +55,7 @@ TEST(TokenIds, BadLineNamesFileAndLine) {
       {"{\"input_ids\": [1]}", "output_len\" missing"},
       {"{\"input_ids\": [1], \"output_len\": 0}", "output_len"},
       {"{\"input_ids\": [1], \"output_len\": \"3\"}", "output_len"},
+      {"{\"input_ids\": [1], \"output_len\": 1000000000000}", "out of range [1, 2147483647]"},
   };
   TempDir dir;
   for (const auto& [line, mention] : cases) {

@@ -23,6 +23,7 @@ int run(int requests, int kv_blocks, Communicator& comm) {
   options.cache_block_seq_len = 16;
   options.max_prefill_tokens = 64;
   options.max_batch_size = 256;
+  options.local_size = comm.size();  // the ranks of this test share the node's cores
   if (kv_blocks > 0) {
     const ModelConfig c = load_model_config(options.model_dir);
     const int64_t kv_heads_local = std::max(1, c.num_kv_heads / comm.size());

@@ -16,6 +16,7 @@ namespace tpbench {
 int check_model(const std::string& dir, Communicator& world) {
   EngineOptions options;
   options.model_dir = dir;
+  options.local_size = world.size();  // the ranks of this test share the node's cores
   SingleRankCommunicator single;
   CpuModelRunner whole(options, single), split(options, world);
   const test::LogitsByPosition want = test::run_scenario(whole, true, 4);

@@ -28,6 +28,34 @@ uint32_t test_seed() {
   return seed;
 }
 
+namespace {
+
+uint64_t splitmix64_finalize(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t fnv1a64(std::string_view s) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ull;
+  return h;
+}
+
+}  // namespace
+
+SeededStream::SeededStream(uint32_t seed, std::string_view name)
+    : key_(splitmix64_finalize(fnv1a64(name) ^ seed)) {}
+
+uint64_t SeededStream::bits(uint64_t i) const {
+  return splitmix64_finalize(key_ + (i + 1) * 0x9E3779B97F4A7C15ull);
+}
+
+float SeededStream::uniform(uint64_t i, float lo, float hi) const {
+  const double u = static_cast<double>(bits(i) >> 40) * 0x1p-24;
+  return static_cast<float>(double{lo} + (double{hi} - double{lo}) * u);
+}
+
 double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
   double max_diff = 0.0, max_ref = 0.0;

@@ -1,18 +1,25 @@
 // The host side of the CUDA backend, runnable without a GPU: plan flattening, dtype resolution,
-// host weight conversion, and the one-line error when --backend cuda finds no GPU.
+// host weight conversion (and its plain C++ twin for the all-reduce rounding), counting the ranks
+// that share a GPU, the runtime tuning flags, and the one-line error when --backend cuda finds
+// no GPU.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "common/error.hpp"
+#include "engine/comm/reduce_rounding.hpp"
 #include "engine/comm/single_rank_communicator.hpp"
 #include "engine/cuda/cuda_device.hpp"
 #include "engine/cuda/cuda_engine.hpp"
+#include "engine/cuda/cuda_tuning.hpp"
 #include "engine/cuda/decode_graphs.hpp"
 #include "engine/cuda/device_weights.hpp"
 #include "engine/cuda/dtype.hpp"
+#include "engine/cuda/gpu_identity.hpp"
 #include "engine/cuda/step_metadata.hpp"
 #include "kernels/cuda/decode_attention.cuh"
 #include "tests/engine/test_models.hpp"
@@ -89,13 +96,43 @@ TEST(CudaStepMetadata, RejectsBadTokensAndTables) {
   EXPECT_THROW(build_step_metadata(bad_block, 4, 10, 100, m), InternalError);
 }
 
-TEST(CudaDevice, RanksSharingAGpuAreCounted) {
-  EXPECT_EQ(ranks_on_device(1, 1, 0), 1);
-  EXPECT_EQ(ranks_on_device(2, 1, 0), 2);  // two replicas on one GPU
-  EXPECT_EQ(ranks_on_device(8, 8, 3), 1);  // one rank per GPU
-  EXPECT_EQ(ranks_on_device(6, 4, 1), 2);  // ranks 1 and 5
-  EXPECT_EQ(ranks_on_device(6, 4, 3), 1);  // rank 3
-  EXPECT_EQ(ranks_on_device(0, 4, 0), 1);
+TEST(CudaDevice, RanksSharingAGpuAreCountedByPciBusId) {
+  using V = std::vector<int>;
+  EXPECT_EQ(ranks_sharing_gpu({"0000:01:00.0", "0000:01:00.0", "0000:02:00.0"}), (V{2, 2, 1}));
+  EXPECT_EQ(ranks_sharing_gpu({"0000:01:00.0"}), (V{1}));
+  // One GPU bound per task: every rank sees device 0, but the GPUs differ.
+  EXPECT_EQ(ranks_sharing_gpu({"0000:18:00.0", "0000:2a:00.0", "0000:3a:00.0"}), (V{1, 1, 1}));
+  // Six ranks on four GPUs (ranks 0 and 4, 1 and 5 share).
+  EXPECT_EQ(ranks_sharing_gpu({"a", "b", "c", "d", "a", "b"}), (V{2, 2, 1, 1, 2, 2}));
+  EXPECT_EQ(ranks_sharing_gpu({"", "", "0000:01:00.0"}), (V{1, 1, 1}));  // ranks without a GPU
+  EXPECT_TRUE(ranks_sharing_gpu({}).empty());
+}
+
+TEST(CudaDevice, GpuIdentityRoundTripsThroughItsText) {
+  const GpuIdentity h200{"NVIDIA H200 NVL", "0000:1b:00.0", 150'000'000'000};
+  const GpuIdentity back = decode_gpu_identity(encode_gpu_identity(h200));
+  EXPECT_EQ(back.name, h200.name);
+  EXPECT_EQ(back.pci_bus_id, h200.pci_bus_id);
+  EXPECT_EQ(back.total_memory, h200.total_memory);
+  const GpuIdentity none = decode_gpu_identity(encode_gpu_identity(GpuIdentity{}));
+  EXPECT_TRUE(none.pci_bus_id.empty());
+  EXPECT_TRUE(none.name.empty());
+  EXPECT_THROW(decode_gpu_identity("0000:01:00.0"), InternalError);
+  EXPECT_THROW(decode_gpu_identity("0000:01:00.0 lots H100"), InternalError);
+}
+
+// A rank that finds no GPU still joins the node's gather (the others would wait for it
+// forever), then reports its error.
+TEST(CudaDevice, NoGpuStillJoinsTheNodeGather) {
+  if (test::gpu_unavailable_reason().empty()) GTEST_SKIP() << "a GPU is visible";
+  int calls = 0;
+  const NodeGather gather = [&](const std::string& mine) {
+    ++calls;
+    EXPECT_TRUE(decode_gpu_identity(mine).pci_bus_id.empty()) << mine;
+    return std::vector<std::string>{encode_gpu_identity({"NVIDIA H100", "0000:01:00.0", 1}), mine};
+  };
+  EXPECT_THROW(select_gpu(1, gather), InputError);
+  EXPECT_EQ(calls, 1);
 }
 
 // Few (sequence, head) pairs split the context over grid z; many need none; z never exceeds
@@ -269,6 +306,69 @@ TEST(CudaWeights, HostConversionRoundsToNearestEven) {
   EXPECT_EQ(host_element_to_float(host_to_element<__nv_bfloat16>(3.140625f)), 3.140625f);
 }
 
+// The all-reduce's CPU twin (engine/comm/reduce_rounding) rounds exactly as the host conversion
+// the weights go through: every bit pattern class, ties and NaN included.
+TEST(CudaWeights, PlainRoundingTwinEqualsHostConversion) {
+  auto bits = [](auto v) {
+    uint16_t b;
+    std::memcpy(&b, &v, 2);
+    return b;
+  };
+  std::vector<uint32_t> patterns = {0x00000000u, 0x80000000u, 0x7F800000u, 0xFF800000u,
+                                    0x7FC00000u, 0x7F800001u, 0x477FEFFFu, 0x477FF000u,
+                                    0x33000000u, 0x33000001u, 0x3F808000u, 0x3F818000u,
+                                    0x7F7FFFFFu, 0x00000001u, 0x387FE000u, 0x38800000u};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2'000'000; ++i) patterns.push_back(rng());
+  for (uint32_t hi = 0; hi < 0x10000u; ++hi)  // every bf16 value plus each rounding tail
+    for (uint32_t lo : {0x0000u, 0x7FFFu, 0x8000u, 0x8001u}) patterns.push_back(hi << 16 | lo);
+  for (uint32_t p : patterns) {
+    float v;
+    std::memcpy(&v, &p, 4);
+    ASSERT_EQ(float_to_bfloat16_bits(v), bits(host_to_element<__nv_bfloat16>(v)))
+        << std::hex << "bf16 of 0x" << p;
+    ASSERT_EQ(float_to_float16_bits(v), bits(host_to_element<__half>(v)))
+        << std::hex << "fp16 of 0x" << p;
+    if (!std::isnan(v)) {
+      ASSERT_EQ(round_to(ReduceType::kBFloat16, v),
+                host_element_to_float(host_to_element<__nv_bfloat16>(v)));
+      ASSERT_EQ(round_to(ReduceType::kFloat16, v),
+                host_element_to_float(host_to_element<__half>(v)));
+    }
+  }
+}
+
+TEST(CudaTuning, FlagsParseAndNameTheirValues) {
+  EXPECT_EQ(parse_decode_attention_kernel("--decode-attention", "scalar"),
+            cuda::DecodeAttentionKernel::kScalar);
+  EXPECT_EQ(parse_decode_attention_kernel("--decode-attention", "vector"),
+            cuda::DecodeAttentionKernel::kVector);
+  EXPECT_EQ(parse_decode_attention_kernel("--decode-attention", "auto"),
+            cuda::DecodeAttentionKernel::kAuto);
+  EXPECT_EQ(parse_all_reduce_dtype("--allreduce-dtype", "fp32"), AllReduceDType::kFloat32);
+  EXPECT_EQ(parse_all_reduce_dtype("--allreduce-dtype", "model"), AllReduceDType::kModel);
+  try {
+    parse_all_reduce_dtype("--allreduce-dtype", "bf16");
+    FAIL() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--allreduce-dtype bf16"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_decode_attention_kernel("--decode-attention", "fast"), InputError);
+  const CudaTuning engine;  // the engine's behaviour
+  EXPECT_EQ(describe_tuning(engine), "decode attention auto, all-reduce model");
+  EXPECT_EQ(engine.step_timer, nullptr);
+}
+
+// Forcing the vectorised decode attention where a row is not whole 16-byte vectors is an error
+// before anything is launched (head_dim 90 of fp32).
+TEST(CudaDecodeAttention, VectorKernelRefusesAShapeItCannotRead) {
+  EXPECT_EQ(cuda::decode_attention_vector_group(90, sizeof(float)), 0);
+  EXPECT_THROW(cuda::decode_attention<float>(nullptr, 90, nullptr, nullptr, nullptr, 1, nullptr, 2,
+                                             1, 90, 16, 1, nullptr, nullptr, 90, nullptr,
+                                             cuda::DecodeAttentionKernel::kVector),
+               InternalError);
+}
+
 TEST(CudaEngineWithoutGpu, BackendCudaIsOneInputErrorLine) {
   if (test::gpu_unavailable_reason().empty()) GTEST_SKIP() << "a GPU is visible";
   EngineOptions options;
@@ -284,6 +384,38 @@ TEST(CudaEngineWithoutGpu, BackendCudaIsOneInputErrorLine) {
     EXPECT_NE(what.find("no CUDA GPU"), std::string::npos) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   }
+}
+
+// The GPU kernel tests' inputs, pinned: tests/gpu/emulate_rounding.py checks the same figures
+// (self_check), so the emulation replays exactly the inputs a GPU run with that seed drew.
+TEST(GpuTestInputs, SeededValuesMatchTheEmulation) {
+  EXPECT_EQ(test::seeded_values<__nv_bfloat16>(7, "attention/k", 4, -2, 2),
+            (std::vector<float>{0x1.f6p-1f, -0x1.c6p+0f, 0x1.b8p+0f, -0x1.48p+0f}));
+  EXPECT_EQ(test::seeded_values<__half>(7, "attention/v", 4, -2, 2),
+            (std::vector<float>{0x1.a88p+0f, 0x1.158p-2f, 0x1.5ecp-2f, 0x1.578p-5f}));
+  EXPECT_EQ(
+      test::seeded_values<float>(7, "rmsnorm/x", 4, -3, 3),
+      (std::vector<float>{0x1.282782p+1f, -0x1.c491bap+0f, -0x1.300068p-2f, -0x1.c53eb2p+0f}));
+  const test::SeededStream positions(7, "rope/positions");
+  EXPECT_EQ(positions.bits(0) % 5000, 4578u);
+  EXPECT_EQ(positions.bits(2) % 5000, 335u);
+}
+
+TEST(GpuTestInputs, UlpBoundsInUnitsOfTheElementType) {
+  EXPECT_EQ(test::ulp_at<__nv_bfloat16>(1.0), 0x1p-7);
+  EXPECT_EQ(test::ulp_at<__nv_bfloat16>(-0.75), 0x1p-8);
+  EXPECT_EQ(test::ulp_at<__half>(1.0), 0x1p-10);
+  EXPECT_EQ(test::ulp_at<__half>(1e-6), 0x1p-24);  // subnormal spacing
+  EXPECT_EQ(test::ulp_at<__half>(0.0), 0x1p-24);
+  // One half ulp off at 1.0 is half of a 2-ulp bound; a NaN is infinitely far.
+  const test::UlpCheck one = test::check_ulps<__half>({1.0f + 0x1p-10f, 3.0f}, {1.0, 3.0}, {2, 0});
+  EXPECT_EQ(one.worst, 0.5);
+  EXPECT_EQ(one.at, 0u);
+  EXPECT_TRUE(std::isinf(test::check_ulps<__half>({NAN}, {0.0}, {2, 1e-3}).worst));
+  // The reference is rounded to T first: 1 + 2^-12 rounds to 1.0 in half.
+  EXPECT_EQ(test::check_ulps<__half>({1.0f}, {1.0 + 0x1p-12}, {2, 0}).worst, 0.0);
+  // The floor: 1e-3 off a value near 0 is one bound of 1e-3.
+  EXPECT_NEAR(test::check_ulps<__nv_bfloat16>({1e-3f}, {0.0}, {2, 1e-3}).worst, 1.0, 1e-6);
 }
 
 }  // namespace

@@ -59,6 +59,7 @@ inline RunInfo fixture_info(bool streaming = true) {
   info.hosts = {"node-a", "node-b"};
   info.gpus = {"sim", "sim", "sim", "sim"};
   info.t0_skew_ns = 1234;
+  info.startup_s = 12.25;
   return info;
 }
 
@@ -73,12 +74,14 @@ inline std::vector<ReplicaSummary> fixture_replicas() {
   a.ranks = {0, 1};
   a.host = "node-a";
   a.engine = "sim tp=2";
+  a.startup_s = 11.5;
   a.requests = 2;
   a.output_tokens = 7;
   a.output_throughput = 3.5;
-  a.busy_ns = 1'500'000'000;
+  a.stats.busy_ns = 1'500'000'000;
   a.busy_percent = 75.0;
-  a.preemptions = 0;
+  a.stats.preemptions = 0;
+  a.stats.steps = 40;
   ReplicaSummary b = a;
   b.replica = 1;
   b.leader_rank = 2;
@@ -88,7 +91,7 @@ inline std::vector<ReplicaSummary> fixture_replicas() {
   b.output_tokens = 2;
   b.output_throughput = 1.0;
   b.busy_percent = 12.5;
-  b.preemptions = 3;
+  b.stats.preemptions = 3;
   return {a, b};
 }
 

@@ -64,6 +64,7 @@ TEST(ConsoleReport, GoldenLayoutForKnownRun) {
       "Replicas (DP)                                    2",
       "World size (ranks)                               4",
       "Dispatch                                    static",
+      "Start-up (load, KV, warm-up)                12.250",
       "Total input tokens                             303",
       "Total generated tokens                           9",
       "Input throughput (tok/s)                   151.500",

@@ -39,7 +39,8 @@ const std::vector<std::string> kCsvColumns = {"backend",
                                               "p99_tpot_ms",
                                               "p99_itl_ms",
                                               "failed",
-                                              "complete"};
+                                              "complete",
+                                              "startup_s"};
 
 TEST(CsvReport, HeaderOnceAndRowsParseBack) {
   const std::string path = scratch_path("run.csv");
@@ -86,6 +87,7 @@ TEST(CsvReport, HeaderOnceAndRowsParseBack) {
   EXPECT_EQ(flat.at("1.p99_itl_ms"), "300.000");
   EXPECT_EQ(flat.at("1.failed"), "1");
   EXPECT_EQ(flat.at("1.complete"), "true");
+  EXPECT_EQ(flat.at("1.startup_s"), "12.250");
 
   EXPECT_EQ(flat.at("2.sharegpt_output_len"), "128");
   EXPECT_EQ(flat.at("2.mean_ttft_ms"), "-");
@@ -117,6 +119,9 @@ TEST(JsonReport, ParsesWithEveryPart) {
   ASSERT_FALSE(flat.empty()) << "python3 could not parse " << path;
   EXPECT_EQ(flat.at("complete"), "false");
   EXPECT_EQ(flat.at("incomplete_reason"), "\"replica 1 lost\"");
+  EXPECT_EQ(flat.at("startup_s"), "12.25");
+  EXPECT_EQ(flat.at("replicas.0.startup_s"), "11.5");
+  EXPECT_EQ(flat.at("config.startup_timeout"), "600.0");
   EXPECT_EQ(flat.at("config.concurrency"), "4");
   EXPECT_EQ(flat.at("config.tp"), "2");
   EXPECT_EQ(flat.at("config.dataset"), "\"data/sharegpt.json\"");
@@ -140,6 +145,7 @@ TEST(JsonReport, ParsesWithEveryPart) {
   EXPECT_NEAR(std::stod(flat.at("metrics.ttft.min")), 0.1, 1e-12);
   EXPECT_EQ(flat.count("metrics.tpot.p50"), 1u);
   EXPECT_EQ(flat.at("replicas.1.preemptions"), "3");
+  EXPECT_EQ(flat.at("replicas.0.steps"), "40");
   EXPECT_EQ(flat.at("replicas.0.ranks"), "[0, 1]");
   EXPECT_EQ(flat.at("replicas.0.host"), "\"node-a\"");
   std::remove(path.c_str());

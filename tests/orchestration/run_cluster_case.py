@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def fail(msg):
@@ -33,7 +34,16 @@ def main():
     ap.add_argument("--expect", choices=["complete", "incomplete", "start-failure", "bad-input"],
                     default="complete")
     ap.add_argument("--stderr-regex", default="")
-    ap.add_argument("--limit-s", type=float, default=60)
+    ap.add_argument("--limit-s", type=float, default=60, help="the job must end within this")
+    ap.add_argument("--exit-code", type=int, help="the exact exit code expected")
+    ap.add_argument("--reason-regex", default="", help="the JSON's incomplete_reason must match")
+    ap.add_argument("--no-abort-banner", action="store_true",
+                    help="stderr must not show MPI_ABORT (a planned end, not an abort)")
+    ap.add_argument("--min-completed", type=int, default=0)
+    ap.add_argument("--one-error-line", action="store_true",
+                    help="stderr must hold exactly one 'profile_throughput: error:' line")
+    ap.add_argument("--min-startup-s", type=float, default=0,
+                    help="the JSON's startup_s (start-up before t0) must be at least this")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     extra = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -60,14 +70,21 @@ def main():
             "-n", str(a.requests), "--json", paths["json"], "--csv", paths["csv"],
             "--requests-out", paths["jsonl"]] + extra
     print(" ".join(cmd))
+    started = time.monotonic()
     try:
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.limit_s)
     except subprocess.TimeoutExpired:
         fail("the job did not end within %g s (hang)" % a.limit_s)
-    print("exit code", p.returncode)
+    print("exit code %d after %.1f s" % (p.returncode, time.monotonic() - started))
     print("--- stderr ---\n" + p.stderr[-4000:])
     if a.stderr_regex and not re.search(a.stderr_regex, p.stderr):
         fail("stderr does not match %r" % a.stderr_regex)
+    if a.exit_code is not None and p.returncode != a.exit_code:
+        fail("expected exit code %d, got %d" % (a.exit_code, p.returncode))
+    if a.no_abort_banner and "MPI_ABORT" in p.stderr:
+        fail("stderr shows the MPI_ABORT banner")
+    if a.one_error_line and p.stderr.count("profile_throughput: error:") != 1:
+        fail("expected exactly one error line, got %d" % p.stderr.count("profile_throughput: error:"))
 
     if a.expect == "bad-input":
         if p.returncode != 2:
@@ -88,6 +105,16 @@ def main():
     if len(ids) != len(set(ids)):
         fail("a request was reported twice")
     report = json.load(open(paths["json"]))
+    if not isinstance(report.get("startup_s"), (int, float)) or report["startup_s"] < a.min_startup_s:
+        fail("JSON startup_s is %r, expected a number >= %g" % (report.get("startup_s"), a.min_startup_s))
+    if report["metrics"]["completed"] < a.min_completed:
+        fail("JSON counts %d completed requests, expected at least %d" %
+             (report["metrics"]["completed"], a.min_completed))
+    if report["metrics"]["completed"] != sum(1 for r in records if r["ok"]):
+        fail("JSON completed %d, requests-out has %d ok" %
+             (report["metrics"]["completed"], sum(1 for r in records if r["ok"])))
+    if a.reason_regex and not re.search(a.reason_regex, report.get("incomplete_reason") or ""):
+        fail("incomplete_reason %r does not match %r" % (report.get("incomplete_reason"), a.reason_regex))
     for r in records:
         plen, out = expected[r["id"]]
         if r["ok"] and (r["prompt_tokens"] != plen or r["output_tokens"] != out):
@@ -119,6 +146,8 @@ def main():
     if sum(r["requests"] for r in report["replicas"]) != a.requests:
         fail("per-replica requests do not add up")
     rows = list(csv.DictReader(open(paths["csv"])))
+    if len(rows) == 1 and abs(float(rows[0]["startup_s"]) - report["startup_s"]) > 0.0006:
+        fail("CSV startup_s %s, JSON %s" % (rows[0]["startup_s"], report["startup_s"]))
     if len(rows) != 1 or int(rows[0]["completed"]) != a.requests or int(rows[0]["total_output_tokens"]) != total_out:
         fail("CSV row does not match: %s" % rows)
     if a.replicas:

@@ -211,5 +211,38 @@ TEST(LeaderLoop, DynamicPullsSmallBatches) {
   expect_every_request_once(sink.records, w, false);
 }
 
+// Says stop once the engine has run `after` steps.
+class StopAfterSteps final : public StopSignal {
+ public:
+  StopAfterSteps(const Engine& engine, int64_t after) : engine_(engine), after_(after) {}
+  bool stop_requested() override { return engine_.stats().steps >= after_; }
+
+ private:
+  const Engine& engine_;
+  int64_t after_;
+};
+
+TEST(LeaderLoop, StopEndsTheLoopAndAbandonsWhatIsInFlight) {
+  SoloComm comm;
+  WatchedEngine engine(make_sim_engine(sim_options(64), comm));
+  StopAfterSteps stop(engine, 4);
+  LeaderConfig cfg;
+  cfg.slots = 5;
+  cfg.stop = &stop;
+  wire::GoMsg go;
+  go.shard = workload(53);
+  Sink sink;
+  RunClock clock;
+  LeaderResult res = run_leader_loop(engine, cfg, go, sink, nullptr, clock);
+  EXPECT_TRUE(res.stopped);
+  EXPECT_EQ(engine.stats().steps, 4);
+  EXPECT_GT(res.completed, 0u);
+  EXPECT_LT(res.completed, 53u);
+  EXPECT_EQ(res.completed + res.abandoned, 53u);
+  EXPECT_EQ(res.records_sent, res.completed);  // every ended request is sent, no other
+  ASSERT_EQ(sink.records.size(), res.completed);
+  for (const auto& r : sink.records) EXPECT_EQ(r.output_tokens, go.shard[r.id].output_len);
+}
+
 }  // namespace
 }  // namespace tpbench

@@ -102,6 +102,10 @@ TEST(WireMessages, Hello) {
 
 TEST(WireMessages, HeartbeatByeReady) {
   EXPECT_EQ(roundtrip(HeartbeatMsg{-123456789012345ll}).sent_ns, -123456789012345ll);
+  HeartbeatMsg beat = roundtrip(HeartbeatMsg{5, 7, true});
+  EXPECT_EQ(beat.in_step_ns, 7);
+  EXPECT_TRUE(beat.engine_ready);
+  EXPECT_FALSE(roundtrip(HeartbeatMsg{5, 7, false}).engine_ready);
   EXPECT_EQ(roundtrip(ByeMsg{9}).exit_code, 9);
   ReadyMsg r{3, 64, "sim: 5 ms per step", 1.25};
   ReadyMsg out = roundtrip(r);
@@ -118,6 +122,9 @@ TEST(WireMessages, ErrorAbortWorkRequest) {
   EXPECT_EQ(eo.exit_code, 2);
   EXPECT_EQ(eo.message, e.message);
   EXPECT_EQ(roundtrip(AbortMsg{"replica 2 failed"}).reason, "replica 2 failed");
+  EXPECT_EQ(roundtrip(StopMsg{"ended by --timeout after 2 s"}).reason,
+            "ended by --timeout after 2 s");
+  EXPECT_STREQ(kind_name(MsgKind::kStop), "stop");
   EXPECT_EQ(roundtrip(WorkRequestMsg{48}).max_requests, 48);
 }
 
