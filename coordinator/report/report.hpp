@@ -16,8 +16,8 @@ struct ReplicaSummary {
   int leader_rank = 0;
   std::vector<int> ranks;
   std::string host;
-  std::string engine;        // Engine::describe() of the leader
-  size_t requests = 0;       // completed
+  std::string engine;   // Engine::describe() of the leader
+  size_t requests = 0;  // completed
   int64_t output_tokens = 0;
   double output_throughput = 0;  // tok/s over the run's duration
   int64_t busy_ns = 0;           // time inside engine.step()
@@ -27,21 +27,23 @@ struct ReplicaSummary {
 
 struct RunInfo {
   RunOptions options;
-  std::string backend;        // resolved: cuda | cpu | sim
+  std::string backend;  // resolved: cuda | cpu | sim
   std::string tpbench_version;
-  std::string started_at;     // ISO 8601 UTC wall clock
+  std::string started_at;  // ISO 8601 UTC wall clock
   int world_size = 1;
   int replicas = 1;
   std::vector<std::string> hosts;
   std::vector<std::string> gpus;
-  int64_t t0_skew_ns = 0;     // spread of barrier exit times across ranks
+  int64_t t0_skew_ns = 0;  // spread of barrier exit times across ranks
   bool complete = true;
   std::string incomplete_reason;  // why the run ended early
 };
 
 void print_console_report(std::FILE* out, const RunInfo& info, const Metrics& metrics,
                           const std::vector<ReplicaSummary>& replicas);
-// Appends one row; writes the header only when the file is new or empty.
+// Appends one row, with the header first when the file is new or empty, and a newline first
+// when the last line lacks one. Throws std::runtime_error naming the file when its header is not
+// tpbench's (csv_report.hpp) or a write fails (with the real errno).
 void append_csv(const std::string& path, const RunInfo& info, const Metrics& metrics);
 void write_json(const std::string& path, const RunInfo& info, const Metrics& metrics,
                 const std::vector<ReplicaSummary>& replicas);

@@ -50,7 +50,7 @@ def result(world=1, tp=1, conc=64, prompts=256, out_tps=1000.0, ttft=(0.1, 0.02)
                         "hosts": ["vm"], "gpus": [], "started_at": "2026-11-27T21:00:00Z",
                         "t0_skew_ns": 1000},
         "metrics": {"percentile_points": POINTS, "total_requests": n, "completed": n, "failed": 0,
-                    "failure_reasons": {}, "total_input_tokens": 100 * n,
+                    "failure_reasons": [], "total_input_tokens": 100 * n,
                     "total_output_tokens": int(out_tps * 10), "duration_s": 10.0,
                     "input_throughput": 10.0 * n, "output_throughput": out_tps,
                     "total_throughput": 10.0 * n + out_tps, "request_throughput": n / 10.0,
