@@ -105,7 +105,10 @@ class OutputCheck {
   void probe_create(const fs::path& probe) const {
     const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-      fail("cannot create '" + probe.string() + "': " + std::strerror(errno));
+      const int err = errno;
+      const fs::path folder = probe.has_parent_path() ? probe.parent_path() : fs::path(".");
+      fail("folder '" + folder.string() + "' takes no new file ('" + probe.string() +
+           "'): " + std::strerror(err));
     }
     ::close(fd);
     ::unlink(probe.c_str());

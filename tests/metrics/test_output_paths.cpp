@@ -90,11 +90,11 @@ TEST(OutputPaths, UnwritablePathsAreRefusedBeforeAnyWork) {
                  "folder '" + dir / "missing" + "' not found");
   expect_refused(outputs("", dir / "plain-file/r.json"), "--json", "is not a folder");
   expect_refused(outputs("", "", "/proc/version"), "--requests-out '/proc/version'",
-                 "cannot create '/proc/version.tmp-");
+                 "folder '/proc' takes no new file ('/proc/version.tmp-");
   expect_refused(outputs("", "/proc/tpbench-run.json"), "--json '/proc/tpbench-run.json'",
-                 "cannot create");
+                 "takes no new file");
   expect_refused(outputs("/proc/tpbench-run.csv"), "--csv '/proc/tpbench-run.csv'",
-                 "cannot create");
+                 "folder '/proc' takes no new file ('/proc/tpbench-run.csv'): No such file");
   // /proc/version opens for writing as root; its text is no tpbench header.
   expect_refused(outputs("/proc/version"), "--csv '/proc/version'", "header is not tpbench's");
   if (::geteuid() != 0) {  // permission bits stop everyone but root
