@@ -115,7 +115,7 @@ class OutputCheck {
   }
 
   void check_appendable() const {
-    const int fd = ::open(target_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+    const int fd = ::open(target_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) fail(std::string("cannot be written: ") + std::strerror(errno));
     ::close(fd);
     const std::string conflict = csv_header_conflict(target_.string());
