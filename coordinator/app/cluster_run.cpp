@@ -20,6 +20,7 @@
 #include "coordinator/cli/cli.hpp"
 #include "coordinator/orchestrator/coordinator.hpp"
 #include "coordinator/orchestrator/termination.hpp"
+#include "coordinator/report/output_paths.hpp"
 #include "coordinator/workload/workload.hpp"
 #include "worker/rank_worker.hpp"
 
@@ -142,6 +143,8 @@ int run_cluster(int argc, char** argv) {
   WorkerStatus status = guarded([&] {
     cli = parse_on_rank(rank, argc, argv);
     if (!cli.exit_now) validate_world(cli.options, world);
+    // The coordinator writes the reports, so its host's file system is the one to check.
+    if (!cli.exit_now && rank == 0) check_output_paths(cli.options);
   });
   if (int code = agree_on_status(status)) return code;
   if (cli.exit_now) return cli.exit_code;

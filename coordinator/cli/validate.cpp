@@ -32,18 +32,6 @@ void require_exists(const std::string& path, const char* what) {
   require(fs::exists(path, ec), std::string(what) + " '" + path + "' not found");
 }
 
-// An output file may be new, but the folder it goes into must be there.
-void require_output_folder(const std::string& path, const char* flag) {
-  if (path.empty()) return;
-  std::error_code ec;
-  require(!fs::is_directory(path, ec),
-          std::string(flag) + " '" + path + "' is a folder, not a file");
-  const fs::path parent = fs::path(path).parent_path();
-  if (parent.empty()) return;
-  require(fs::is_directory(parent, ec),
-          std::string(flag) + " '" + path + "': folder '" + parent.string() + "' not found");
-}
-
 // Nothing reads MODEL when the prompts are token ids and no real engine is built.
 bool model_is_needed(const RunOptions& o) {
   return !(o.dataset_name == DatasetName::kTokenIds &&
@@ -55,9 +43,7 @@ void validate_paths(const RunOptions& o) {
   // LMDeploy's random mode does.
   require_file(o.dataset_path, "DATASET");
   if (model_is_needed(o)) require_exists(o.engine.model_dir, "MODEL");
-  require_output_folder(o.csv_path, "--csv");
-  require_output_folder(o.json_path, "--json");
-  require_output_folder(o.requests_out_path, "--requests-out");
+  // --csv, --json and --requests-out: check_output_paths() on the coordinator's rank.
 }
 
 }  // namespace

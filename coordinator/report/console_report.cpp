@@ -57,7 +57,31 @@ void print_incomplete_banner(std::FILE* out, const RunInfo& info, const Metrics&
   print_line(out, table::rule(width, '!'));
 }
 
-void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m) {
+// "  30 x <reason>", the whole reason (a table cell would cut it), wrapped at the table's width
+// on spaces with the continuation lines indented under its first word.
+void print_failure_group(std::FILE* out, const FailureGroup& g, int width) {
+  const std::string lead = "  " + std::to_string(g.count) + " x ";
+  const std::string indent(lead.size(), ' ');
+  std::string line = lead;
+  size_t begin = 0;
+  while (begin < g.reason.size()) {
+    size_t end = g.reason.find(' ', begin);
+    if (end == std::string::npos) end = g.reason.size();
+    const std::string word = g.reason.substr(begin, end - begin);
+    const bool line_has_words = line.size() > lead.size();
+    if (line_has_words && static_cast<int>(line.size() + 1 + word.size()) > width) {
+      print_line(out, line);
+      line = indent;
+    } else if (line_has_words) {
+      line += ' ';
+    }
+    line += word;
+    begin = end + 1;
+  }
+  print_line(out, line);
+}
+
+void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m, int width) {
   const RunOptions& o = info.options;
   print_line(out, table::row("Benchmark duration", {fixed(m.duration_s)}));
   print_line(out, table::row("Total requests", {integer(m.total_requests)}));
@@ -82,9 +106,7 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m) {
                                {fixed(m.ttft.min), fixed(m.ttft.max), fixed(m.ttft.mean)}));
   }
   print_line(out, table::row("Failed requests", {integer(m.failed)}));
-  for (const auto& [reason, count] : m.failure_reasons) {
-    print_line(out, table::row("  " + fit(reason, table::kNameWidth - 3), {integer(count)}));
-  }
+  for (const FailureGroup& g : m.failure_reasons) print_failure_group(out, g, width);
 }
 
 void print_latency_rows(std::FILE* out, const Metrics& m) {
@@ -125,7 +147,7 @@ void print_console_report(std::FILE* out, const RunInfo& info, const Metrics& me
   std::fprintf(out, "\n");
   print_line(out, table::centred("Profile Throughput", width, '='));
   if (!info.complete) print_incomplete_banner(out, info, metrics, width);
-  print_summary_rows(out, info, metrics);
+  print_summary_rows(out, info, metrics, width);
   print_line(out, table::rule(width, '-'));
   print_latency_rows(out, metrics);
   print_line(out, table::rule(width, '='));

@@ -1,13 +1,18 @@
 // --csv: one row per run, appended; LMDeploy's current columns first, then tpbench's.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "coordinator/report/csv_report.hpp"
+#include "coordinator/report/output_file.hpp"
 #include "coordinator/report/report.hpp"
 
 namespace tpbench {
@@ -83,32 +88,120 @@ std::vector<std::string> row_values(const RunInfo& info, const Metrics& m) {
           fixed3(info.startup_s)};
 }
 
-std::string joined(const std::vector<std::string>& fields) {
+std::string joined_fields(const std::vector<std::string>& fields) {
   std::string line;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) line += ',';
     line += quoted(fields[i]);
   }
-  return line + "\n";
+  return line;
+}
+
+std::string joined(const std::vector<std::string>& fields) {
+  return joined_fields(fields) + "\n";
+}
+
+const std::string& header_line() {
+  static const std::string line = joined_fields(kColumns);
+  return line;
+}
+
+struct CsvFileState {
+  bool empty = true;       // missing, no bytes, or not a regular file (never read)
+  std::string first_line;  // without its line ending
+  bool ends_with_newline = true;
+  int read_error = 0;  // errno of a failed open/read
+};
+
+// Reads the regular file at path (through symlinks); a device or FIFO is not read.
+CsvFileState inspect_csv(const std::string& path) {
+  CsvFileState state;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return state;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    state.read_error = errno;
+    return state;
+  }
+  std::string text;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) state.read_error = errno;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (state.read_error != 0 || text.empty()) return state;
+  state.empty = false;
+  state.ends_with_newline = text.back() == '\n';
+  state.first_line = text.substr(0, text.find('\n'));
+  if (!state.first_line.empty() && state.first_line.back() == '\r') state.first_line.pop_back();
+  return state;
+}
+
+// Where a foreign header first departs from tpbench's columns, in words.
+std::string first_difference(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t begin = 0;
+  for (;;) {
+    const size_t comma = line.find(',', begin);
+    fields.push_back(line.substr(begin, comma == std::string::npos ? comma : comma - begin));
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+  for (size_t i = 0;; ++i) {
+    const std::string column = std::to_string(i + 1);
+    if (i >= fields.size()) {
+      return "it has " + std::to_string(fields.size()) + " columns where tpbench writes " +
+             std::to_string(kColumns.size()) + "; column " + column + " would be '" + kColumns[i] +
+             "'";
+    }
+    if (i >= kColumns.size()) {
+      return "its column " + column + " '" + fields[i] + "' is past tpbench's " +
+             std::to_string(kColumns.size()) + " columns";
+    }
+    if (fields[i] != kColumns[i]) {
+      return "its column " + column + " is '" + fields[i] + "' where tpbench writes '" +
+             kColumns[i] + "'";
+    }
+  }
 }
 
 }  // namespace
 
+const std::vector<std::string>& csv_columns() {
+  return kColumns;
+}
+
+std::string csv_header_conflict(const std::string& path) {
+  const CsvFileState file = inspect_csv(path);
+  if (file.read_error != 0) {
+    return std::string("cannot read its header: ") + std::strerror(file.read_error);
+  }
+  if (file.empty || file.first_line == header_line()) return "";
+  return "its header is not tpbench's: " + first_difference(file.first_line);
+}
+
 void append_csv(const std::string& path, const RunInfo& info, const Metrics& metrics) {
   if (path.empty()) return;
-  std::error_code ec;
-  const bool needs_header =
-      !std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0;
-  std::string text = needs_header ? joined(kColumns) : "";
-  text += joined(row_values(info, metrics));
-
-  std::FILE* f = std::fopen(path.c_str(), "a");
-  if (!f) throw std::runtime_error("--csv '" + path + "': " + std::strerror(errno));
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const int err = errno;
-  if (std::fclose(f) != 0 || !written) {
-    throw std::runtime_error("--csv '" + path + "': " + std::strerror(err));
+  const CsvFileState file = inspect_csv(path);
+  std::string text;
+  if (file.read_error != 0) {
+    throw std::runtime_error("'" + path +
+                             "': cannot read its header: " + std::strerror(file.read_error));
   }
+  if (file.empty) {
+    text = header_line() + "\n";
+  } else if (file.first_line != header_line()) {
+    throw std::runtime_error("'" + path + "': its header is not tpbench's (" +
+                             first_difference(file.first_line) + "); the row was not appended");
+  } else if (!file.ends_with_newline) {
+    text = "\n";  // a last line without its newline would swallow the row
+  }
+  text += joined(row_values(info, metrics));
+  append_to_file(path, text);
 }
 
 }  // namespace tpbench

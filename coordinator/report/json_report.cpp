@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coordinator/report/atomic_file.hpp"
 #include "coordinator/report/options_json.hpp"
+#include "coordinator/report/output_file.hpp"
 #include "coordinator/report/report.hpp"
 
 namespace tpbench {
@@ -56,8 +56,9 @@ Json metrics_json(const Metrics& m) {
   j["total_requests"] = m.total_requests;
   j["completed"] = m.completed;
   j["failed"] = m.failed;
-  j["failure_reasons"] = Json::object();
-  for (const auto& [reason, count] : m.failure_reasons) j["failure_reasons"][reason] = count;
+  j["failure_reasons"] = Json::array();
+  for (const FailureGroup& g : m.failure_reasons)
+    j["failure_reasons"].push_back({{"reason", g.reason}, {"count", g.count}});
   j["total_input_tokens"] = m.total_input_tokens;
   j["total_output_tokens"] = m.total_output_tokens;
   j["duration_s"] = m.duration_s;

@@ -38,11 +38,12 @@ Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_
 
   Samples samples;
   int64_t last_finish_ns = 0;
+  std::vector<std::string> failure_reasons;
   for (const RequestRecord& r : records) {
     last_finish_ns = std::max(last_finish_ns, r.finish_ns);
     if (!r.ok) {
       ++m.failed;
-      ++m.failure_reasons[r.error.empty() ? "unknown error" : r.error];
+      failure_reasons.push_back(r.error);
       continue;
     }
     ++m.completed;
@@ -51,6 +52,7 @@ Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_
     add_completed(r, streaming, samples);
   }
 
+  m.failure_reasons = group_failure_reasons(failure_reasons);
   m.duration_s = seconds(last_finish_ns);
   if (m.duration_s > 0) {
     m.input_throughput = static_cast<double>(m.total_input_tokens) / m.duration_s;

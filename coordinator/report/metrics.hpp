@@ -1,11 +1,11 @@
 #pragma once
 // Metrics exactly as docs/ARCHITECTURE.md defines them, from the records of one run.
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "common/records.hpp"
+#include "coordinator/report/failure_groups.hpp"
 
 namespace tpbench {
 
@@ -22,14 +22,14 @@ struct Metrics {
   size_t total_requests = 0;              // requests the workload had
   size_t completed = 0;
   size_t failed = 0;
-  std::map<std::string, size_t> failure_reasons;
-  int64_t total_input_tokens = 0;   // completed requests only
-  int64_t total_output_tokens = 0;  // completed requests only
-  double duration_s = 0;            // last finish over the cluster - t0
-  double input_throughput = 0;      // tok/s
+  std::vector<FailureGroup> failure_reasons;  // grouped, most frequent first
+  int64_t total_input_tokens = 0;             // completed requests only
+  int64_t total_output_tokens = 0;            // completed requests only
+  double duration_s = 0;                      // last finish over the cluster - t0
+  double input_throughput = 0;                // tok/s
   double output_throughput = 0;
   double total_throughput = 0;
-  double request_throughput = 0;    // req/s
+  double request_throughput = 0;  // req/s
   double requests_per_minute = 0;
   Distribution e2e, ttft, tpot, itl;
   bool have_ttft = false;  // streaming output only

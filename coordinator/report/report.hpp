@@ -43,7 +43,9 @@ struct RunInfo {
 
 void print_console_report(std::FILE* out, const RunInfo& info, const Metrics& metrics,
                           const std::vector<ReplicaSummary>& replicas);
-// Appends one row; writes the header only when the file is new or empty.
+// Appends one row, with the header first when the file is new or empty, and a newline first
+// when the last line lacks one. Throws std::runtime_error naming the file when its header is not
+// tpbench's (csv_report.hpp) or a write fails (with the real errno).
 void append_csv(const std::string& path, const RunInfo& info, const Metrics& metrics);
 void write_json(const std::string& path, const RunInfo& info, const Metrics& metrics,
                 const std::vector<ReplicaSummary>& replicas);

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coordinator/report/atomic_file.hpp"
+#include "coordinator/report/output_file.hpp"
 #include "coordinator/report/report.hpp"
 
 namespace tpbench {

@@ -19,7 +19,8 @@ namespace od = simdjson::ondemand;
 
 class LineParser {
  public:
-  LineParser(const std::string& path, size_t line_number) : path_(path), line_(line_number) {}
+  LineParser(const std::string& path, size_t line_number, const std::optional<VocabLimit>& vocab)
+      : path_(path), line_(line_number), vocab_(vocab) {}
 
   WorkloadRequest parse(od::parser& parser, const simdjson::padded_string& text) {
     od::document doc;
@@ -76,6 +77,11 @@ class LineParser {
         fail("input_ids[" + std::to_string(index) + "] = " + std::to_string(id) +
              " is not a token id");
       }
+      if (vocab_ && id >= vocab_->vocab_size) {
+        fail("input_ids[" + std::to_string(index) + "] = " + std::to_string(id) +
+             " is not below vocab_size " + std::to_string(vocab_->vocab_size) + " of " +
+             vocab_->config_path);
+      }
       ids.push_back(static_cast<int32_t>(id));
       ++index;
     }
@@ -105,6 +111,7 @@ class LineParser {
 
   const std::string& path_;
   size_t line_;
+  const std::optional<VocabLimit>& vocab_;
 };
 
 bool is_blank(const std::string& line) {
@@ -113,7 +120,8 @@ bool is_blank(const std::string& line) {
 
 }  // namespace
 
-TokenIdsDataset load_token_ids(const std::string& path, int num_prompts) {
+TokenIdsDataset load_token_ids(const std::string& path, int num_prompts,
+                               const std::optional<VocabLimit>& vocab) {
   if (num_prompts <= 0) {
     throw InputError("--num-prompts " + std::to_string(num_prompts) + ": must be > 0");
   }
@@ -134,7 +142,7 @@ TokenIdsDataset load_token_ids(const std::string& path, int num_prompts) {
     if (is_blank(line)) continue;
     ++out.lines;
     simdjson::padded_string text(line);
-    WorkloadRequest request = LineParser(path, line_number).parse(parser, text);
+    WorkloadRequest request = LineParser(path, line_number, vocab).parse(parser, text);
     request.id = out.requests.size();
     out.requests.push_back(std::move(request));
   }

@@ -7,6 +7,7 @@
 #include "coordinator/workload/sharegpt_dataset.hpp"
 #include "coordinator/workload/sharegpt_sampler.hpp"
 #include "coordinator/workload/token_ids_dataset.hpp"
+#include "coordinator/workload/vocab_limit.hpp"
 #include "engine/tokenizer/tokenizer.hpp"
 
 namespace tpbench {
@@ -22,7 +23,8 @@ Workload from_token_ids(const RunOptions& options) {
   Workload workload;
   workload.dataset_name = std::string(name_of(options.dataset_name));
   const Clock::time_point start = Clock::now();
-  TokenIdsDataset dataset = load_token_ids(options.dataset_path, options.num_prompts);
+  TokenIdsDataset dataset =
+      load_token_ids(options.dataset_path, options.num_prompts, model_vocab_limit(options));
   workload.load_seconds = seconds_since(start);
   workload.dataset_records = dataset.lines;
   workload.eligible = dataset.lines;
@@ -37,6 +39,7 @@ Workload from_sharegpt(const RunOptions& options) {
   // The tokenizer first: a wrong model directory should fail before a 600 MB parse.
   std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(options.engine.model_dir);
   workload.tokenizer_kind = tokenizer->kind();
+  const std::optional<VocabLimit> vocab = model_vocab_limit(options);
 
   Clock::time_point start = Clock::now();
   const ShareGptDataset dataset = load_sharegpt(options.dataset_path);
@@ -67,6 +70,9 @@ Workload from_sharegpt(const RunOptions& options) {
   workload.examined = sampled.examined;
   workload.rejected = sampled.rejected;
   workload.requests = std::move(sampled.requests);
+  if (vocab) {
+    check_prompts_in_vocab(workload.requests, *vocab, tokenizer->kind(), tokenizer->vocab_size());
+  }
   return workload;
 }
 

@@ -141,6 +141,22 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
   }
 }
 
+std::optional<int32_t> read_vocab_size(const std::string& model_dir) {
+  const std::string path = model_dir + "/config.json";
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw InputError(path + ": malformed JSON: " + e.what());
+  }
+  if (!j.is_object()) throw InputError(path + ": not a JSON object");
+  Reader r{j, path};
+  if (!r.has("vocab_size")) return std::nullopt;
+  return r.positive("vocab_size");
+}
+
 ModelConfig load_model_config(const std::string& model_dir) {
   std::string path = model_dir + "/config.json";
   std::ifstream in(path);

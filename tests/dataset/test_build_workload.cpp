@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <numeric>
 
 #include "common/error.hpp"
@@ -105,6 +106,34 @@ TEST(BuildWorkload, RandomAndTokenIdsModes) {
   const Workload ids = build_workload(t);
   ASSERT_EQ(ids.requests.size(), 1u);
   EXPECT_EQ(ids.tokenizer_kind, "");
+}
+
+// The Llama 2 tokenizer (32000 ids) beside a config.json whose vocabulary is smaller: the
+// prompts hold ids the model has no embedding for.
+TEST(BuildWorkload, TokenizerLargerThanVocabSizeIsBadInput) {
+  TempDir model;
+  std::filesystem::copy_file(testing::project_data("tokenizers/llama2/tokenizer.model"),
+                             model.file("tokenizer.model"));
+  RunOptions o = llama2_options(testing::project_data("sharegpt/sharegpt-v3-50conv-1kprompt.json"));
+  o.engine.model_dir = model.file("");
+  o.dataset_name = DatasetName::kRandom;
+  o.num_prompts = 4;
+  o.random_input_len = 64;
+  o.random_output_len = 8;
+  model.write("config.json", "{\"vocab_size\": 1000}");
+  try {
+    build_workload(o);
+    ADD_FAILURE() << "prompts of a 32000-id tokenizer passed vocab_size 1000";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("the tokenizer (sentencepiece, 32000 ids) is larger than vocab_size 1000 of"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("config.json"), std::string::npos) << m;
+    EXPECT_NE(m.find("'s prompt holds token id "), std::string::npos) << m;
+  }
+  model.write("config.json", "{\"vocab_size\": 32000}");
+  EXPECT_EQ(build_workload(o).requests.size(), 4u);
 }
 
 TEST(BuildWorkload, BadModelDir) {

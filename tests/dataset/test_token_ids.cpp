@@ -3,6 +3,7 @@
 
 #include "common/error.hpp"
 #include "coordinator/workload/token_ids_dataset.hpp"
+#include "coordinator/workload/vocab_limit.hpp"
 #include "dataset_test_util.hpp"
 
 namespace tpbench {
@@ -73,6 +74,45 @@ TEST(TokenIds, BadLineNamesFileAndLine) {
   }
   EXPECT_THROW(load_token_ids(dir.write("empty.jsonl", "\n\n"), 10), InputError);
   EXPECT_THROW(load_token_ids(dir.file("missing.jsonl"), 10), InputError);
+}
+
+TEST(TokenIds, IdAtOrAboveVocabSizeNamesTheLine) {
+  TempDir dir;
+  const std::string path = dir.write("ids.jsonl",
+                                     "{\"input_ids\": [1, 511], \"output_len\": 2}\n"
+                                     "\n"
+                                     "{\"input_ids\": [1, 2, 512], \"output_len\": 2}\n");
+  const VocabLimit limit{512, "m/config.json"};
+  try {
+    load_token_ids(path, 10, limit);
+    ADD_FAILURE() << "id 512 passed vocab_size 512";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path + ": line 3: input_ids[2] = 512 is not below vocab_size 512 of "
+                            "m/config.json"),
+              std::string::npos)
+        << m;
+  }
+  EXPECT_EQ(load_token_ids(path, 10, VocabLimit{513, "m/config.json"}).requests.size(), 2u);
+  EXPECT_EQ(load_token_ids(path, 10).requests.size(), 2u);  // no config at hand: no check
+}
+
+TEST(VocabLimit, ReadsVocabSizeFromConfigJsonWhenThere) {
+  TempDir dir;
+  RunOptions o;
+  o.engine.model_dir = dir.file("");
+  EXPECT_FALSE(model_vocab_limit(o).has_value());  // no config.json
+  dir.write("config.json", "{\"model_type\": \"gpt2\", \"vocab_size\": 50257}");
+  const std::optional<VocabLimit> limit = model_vocab_limit(o);
+  ASSERT_TRUE(limit.has_value());
+  EXPECT_EQ(limit->vocab_size, 50257);
+  EXPECT_NE(limit->config_path.find("config.json"), std::string::npos);
+  dir.write("config.json", "{\"text_config\": {}}");
+  EXPECT_FALSE(model_vocab_limit(o).has_value());
+  dir.write("config.json", "{\"vocab_size\": 0}");
+  EXPECT_THROW(model_vocab_limit(o), InputError);
+  dir.write("config.json", "{\"vocab_size\": ");
+  EXPECT_THROW(model_vocab_limit(o), InputError);
 }
 
 }  // namespace

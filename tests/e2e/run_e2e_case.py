@@ -146,7 +146,8 @@ def write(path, text):
 
 
 def bad_input_cases(args, work):
-    """name -> (argv after the executable, the substring the one error line must contain)."""
+    """name -> (argv after the executable, the substring the one error line must contain[,
+    files that must stay as they were])."""
     src = args.source
     sample = os.path.join(src, "data", "sharegpt", "sharegpt-v3-50conv-1kprompt.json")
     tok = os.path.join(src, "data", "tokenizers", "llama2")
@@ -173,7 +174,41 @@ def bad_input_cases(args, work):
         head = f.read(50000)
     with open(st, "wb") as f:
         f.write(head)
+    # Output files (refused before any work: the foreign CSV stays as it was).
+    lmdeploy_csv = write(os.path.join(work, "profile_throughput.csv"),
+                         "backend,bs,dataset_name,sharegpt_output_len,random_input_len,"
+                         "random_output_len,random_range_ratio,num_prompts,completed,"
+                         "total_input_tokens,total_output_tokens,duration,request_throughput\n"
+                         "turbomind,256,sharegpt,,1024,1024,0.0,5000,5000,1,1,1.0,1.0\n")
+    fifo = os.path.join(work, "fifo.json")
+    os.mkfifo(fifo)
+    result = os.path.join(work, "result.json")
+    alias = os.path.join(work, "alias.jsonl")
+    os.symlink("result.json", alias)
+    # Token ids the model has no embedding for: a config.json smaller than the ids / tokenizer.
+    small_vocab = os.path.join(work, "small-vocab")
+    os.makedirs(small_vocab, exist_ok=True)
+    write(os.path.join(small_vocab, "config.json"), '{"vocab_size": 512}')
+    shutil.copy(os.path.join(tok, "tokenizer.model"), small_vocab)
+    big_ids = write(os.path.join(work, "big.jsonl"),
+                    '{"input_ids": [1, 2], "output_len": 4}\n{"input_ids": [1, 600], '
+                    '"output_len": 4}\n')
+    sim = ["--backend", "sim"]
     return {
+        "csv_foreign_header": ([sample, tok, "--csv", lmdeploy_csv] + sim, "column 14",
+                               [lmdeploy_csv]),
+        "json_under_a_file": ([sample, tok, "--json", os.path.join(not_json, "r.json")] + sim,
+                              "is not a folder"),
+        "requests_out_proc": ([sample, tok, "--requests-out", "/proc/version"] + sim,
+                              "--requests-out '/proc/version'"),
+        "json_fifo": ([sample, tok, "--json", fifo] + sim, "is a FIFO"),
+        "same_file_twice": ([sample, tok, "--json", result, "--requests-out", alias] + sim,
+                            "same file"),
+        "token_id_out_of_vocab": ([big_ids, small_vocab, "--dataset-name", "token-ids"] + sim,
+                                  "line 2: input_ids[1] = 600 is not below vocab_size 512"),
+        "tokenizer_over_vocab": ([sample, small_vocab, "--dataset-name", "random", "-n", "4",
+                                  "--random-input-len", "32", "--random-output-len", "4"] + sim,
+                                 "is larger than vocab_size 512"),
         "missing_dataset": ([os.path.join(work, "nope.json"), tok], "nope.json"),
         "not_json": ([not_json, tok], "not.json"),
         "truncated_json": ([truncated, tok], "truncated.json"),
@@ -196,8 +231,11 @@ def case_bad_input(args, work):
     cases = bad_input_cases(args, work)
     names = args.names or sorted(cases)
     for name in names:
-        argv, needle = cases[name]
-        cmd = args.mpiexec + ["-np", str(args.np), args.exe] + argv + ["--csv", ""]
+        argv, needle, untouched = (cases[name] + ([],))[:3]
+        before = {path: open(path).read() for path in untouched}
+        cmd = args.mpiexec + ["-np", str(args.np), args.exe] + argv
+        if "--csv" not in argv:
+            cmd += ["--csv", ""]
         rc, out, err = run(cmd, timeout=120)
         errors = [l for l in err.splitlines() if l.startswith(ERROR_PREFIX)]
         if rc != 2:
@@ -206,6 +244,9 @@ def case_bad_input(args, work):
             fail(f"{name}: {len(errors)} error lines, want exactly 1", out, err)
         if needle not in errors[0]:
             fail(f"{name}: error line does not name {needle!r}: {errors[0]}", out, err)
+        for path, text in before.items():
+            if open(path).read() != text:
+                fail(f"{name}: {path} was changed", out, err)
         print(f"ok: {name}: {errors[0]}")
 
 

@@ -74,7 +74,7 @@ TEST(ConsoleReport, GoldenLayoutForKnownRun) {
       "Requests per minute (RPM)                   90.000",
       "First token latency min/max/avg (s)          0.100     0.200     0.167",
       "Failed requests                                  1",
-      "  replica 1 lost, \"heartbeat\" timeout            1",
+      "  1 x replica 1 lost, \"heartbeat\" timeout",
       std::string(90, '-'),
       "                                              mean       P50       P75       P95       P99",
       "End-to-end Latency                           0.633     0.700     0.750     0.790     0.798",
@@ -130,6 +130,32 @@ TEST(ConsoleReport, WidthFollowsPercentileCount) {
   EXPECT_TRUE(has_line(lines,
                        "                                              mean       P50       P90     "
                        "  P99     P99.9      P100"));
+}
+
+// 30 requests over the context, each with its own numbers: one line with the count and the
+// whole reason, wrapped inside the table's 90 columns, not 30 cut-off lines.
+TEST(ConsoleReport, FailuresGroupedByReasonWithCountsAndWholeReason) {
+  std::vector<RequestRecord> records = fixture_records();
+  for (int i = 0; i < 30; ++i) {
+    RequestRecord r;
+    r.id = 10 + i;
+    r.ok = false;
+    r.error = "request " + std::to_string(r.id) + ": prompt " + std::to_string(4000 + i) +
+              " + max_new_tokens 128 = " + std::to_string(4128 + i) +
+              " tokens exceeds the model's max context 4096";
+    records.push_back(r);
+  }
+  const std::string text =
+      console(fixture_info(false), compute_metrics(records, 35, {50}, false), {});
+  const std::vector<std::string> lines = lines_of(text);
+  for (const auto& l : lines) EXPECT_LE(l.size(), 60u) << "'" << l << "'";  // 40 + 2 cells
+  EXPECT_TRUE(has_line(lines, "Failed requests                                 31")) << text;
+  EXPECT_TRUE(has_line(lines, "  30 x prompt 4000..4029 + max_new_tokens 128 = 4128..4157"))
+      << text;
+  EXPECT_TRUE(has_line(lines, "       tokens exceeds the model's max context 4096")) << text;
+  EXPECT_TRUE(has_line(lines, "  1 x replica 1 lost, \"heartbeat\" timeout")) << text;
+  EXPECT_EQ(text.find("request 1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("..."), std::string::npos) << text;
 }
 
 }  // namespace

@@ -136,7 +136,9 @@ TEST(JsonReport, ParsesWithEveryPart) {
   EXPECT_EQ(flat.at("environment.started_at"), "\"2026-11-27T21:00:00Z\"");
   EXPECT_EQ(flat.at("metrics.completed"), "3");
   EXPECT_EQ(flat.at("metrics.failed"), "1");
-  EXPECT_EQ(flat.at("metrics.failure_reasons.replica 1 lost, \"heartbeat\" timeout"), "1");
+  EXPECT_EQ(flat.at("metrics.failure_reasons.0.reason"),
+            "\"replica 1 lost, \\\"heartbeat\\\" timeout\"");
+  EXPECT_EQ(flat.at("metrics.failure_reasons.0.count"), "1");
   EXPECT_EQ(flat.at("metrics.duration_s"), "2.0");
   EXPECT_EQ(flat.at("metrics.requests_per_minute"), "90.0");
   EXPECT_EQ(flat.at("metrics.e2e.count"), "3");

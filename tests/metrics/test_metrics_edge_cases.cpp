@@ -43,8 +43,11 @@ TEST(MetricsEdges, AllFailedCountsReasonsAndKeepsDuration) {
   const Metrics m = compute_metrics(records, 3, kPoints, true);
   EXPECT_EQ(m.completed, 0u);
   EXPECT_EQ(m.failed, 3u);
-  EXPECT_EQ(m.failure_reasons.at("oom"), 2u);
-  EXPECT_EQ(m.failure_reasons.at("unknown error"), 1u);
+  ASSERT_EQ(m.failure_reasons.size(), 2u);
+  EXPECT_EQ(m.failure_reasons[0].reason, "oom");
+  EXPECT_EQ(m.failure_reasons[0].count, 2u);
+  EXPECT_EQ(m.failure_reasons[1].reason, "unknown error");
+  EXPECT_EQ(m.failure_reasons[1].count, 1u);
   EXPECT_DOUBLE_EQ(m.duration_s, 2.0);
   EXPECT_EQ(m.total_input_tokens, 0);
   EXPECT_EQ(m.request_throughput, 0);
