@@ -189,12 +189,15 @@ run() {
   shift
   mkdir -p "$work/$name"
   start=$(date +%s.%N)
-  timeout -s KILL "${TPB_RUN_LIMIT:-120}" "$work/enter" "$host" "${mpi[@]}" "${mpi_args[@]}" \
-    "$bin" "$@" >"$work/$name/stdout" 2>"$work/$name/stderr" &
-  echo $! >"$work/$name/pid"
-  wait "$(cat "$work/$name/pid")"
+  # In a subshell whose stderr is dropped: bash's own "Killed" note for a SIGKILLed mpirun.
+  (
+    timeout -s KILL "${TPB_RUN_LIMIT:-120}" "$work/enter" "$host" "${mpi[@]}" "${mpi_args[@]}" \
+      "$bin" "$@" >"$work/$name/stdout" 2>"$work/$name/stderr" &
+    wait $!
+  ) 2>/dev/null
   echo $? >"$work/$name/rc"
   end=$(date +%s.%N)
+  echo "$end" >"$work/$name/end_at"
   python3 -c "print(f'{$end - $start:.1f}')" >"$work/$name/wall_s"
 }
 show() {
@@ -272,11 +275,70 @@ print(f"test_multihost: ok: {len(three)} requests on 3 hosts match the one-host 
 PY
 }
 
-if [ -n "${TPB_MULTIHOST_SHELL:-}" ]; then
-  say "experiment: $TPB_MULTIHOST_SHELL"
-  export work tag bin
-  bash -c "$TPB_MULTIHOST_SHELL"
-  exit $?
-fi
+heartbeat_s=3
+grace_s=10  # kLauncherAbortGraceS in coordinator/orchestrator/launcher_watchdog.hpp
+case_cut() {
+  python3 - "$work/long.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(3000):
+        f.write(json.dumps({"input_ids": [1, 3 + i % 500], "output_len": 256}) + "\n")
+PY
+  say "cut: $(host_name 3)'s link goes down after the first progress line; --heartbeat-timeout $heartbeat_s"
+  mkdir -p "$work/cut"
+  (
+    for _ in $(seq 600); do
+      grep -q '^progress:' "$work/cut/stderr" 2>/dev/null && break
+      sleep 0.1
+    done
+    ip -n "$switch_ns" link set port3 down
+    date +%s.%N >"$work/cut/cut_at"
+  ) &
+  local cutter=$!
+  TPB_RUN_LIMIT=60 run cut 1 -np 3 --hostfile "$work/hostfile" -- \
+    "$work/long.jsonl" "$work/stories260K" --dataset-name token-ids --backend cpu --tp 1 \
+    -n 3000 -c 24 --csv "" --json "$work/cut/result.json" --heartbeat-timeout "$heartbeat_s"
+  wait "$cutter"
+  python3 - "$work/cut" "$(host_name 3)" "$heartbeat_s" "$grace_s" <<'PY' || { show cut; fail "the cut-link run"; }
+import json, os, re, sys
+out, host, heartbeat, grace = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+slack = 5.0  # a loaded 2-core machine: start-up of the SIGKILL, scheduling
+read = lambda name: open(os.path.join(out, name)).read()
+rc, cut_at, end_at = int(read("rc")), float(read("cut_at")), float(read("end_at"))
+stderr, stdout = read("stderr"), read("stdout")
+problems = []
+if rc == 0:
+    problems.append("mpirun exited 0")
+ended = end_at - cut_at
+if ended > heartbeat + grace + slack:
+    problems.append(f"mpirun ended {ended:.1f} s after the cut, want at most --heartbeat-timeout "
+                    f"{heartbeat:g} + grace {grace:g} + {slack:g} s")
+line = re.search(r"^profile_throughput: error: rank 2 \(replica 2, host " + re.escape(host) +
+                 r"\) stopped answering.*$", stderr, re.M)
+if not line:
+    problems.append(f"no error line naming rank 2 on {host}")
+path = os.path.join(out, "result.json")
+if not os.path.exists(path):
+    problems.append("no result.json")
+else:
+    written = os.path.getmtime(path) - cut_at
+    result = json.load(open(path))
+    if result["complete"] or host not in result.get("incomplete_reason", ""):
+        problems.append(f"result.json: complete {result['complete']}, reason "
+                        f"{result.get('incomplete_reason')!r}")
+    if written > heartbeat + 2:
+        problems.append(f"result.json written {written:.1f} s after the cut")
+if "INCOMPLETE RUN" not in stdout:
+    problems.append("no INCOMPLETE RUN report on stdout")
+for p in problems:
+    print("  " + p)
+if problems:
+    sys.exit(1)
+print(f"test_multihost: ok: {host} cut: reports {written:.1f} s after the cut, mpirun ended "
+      f"{ended:.1f} s after it (exit code {rc}); {line.group(0)}")
+PY
+}
+
 case "$which_case" in all | replicas) case_replicas ;; esac
+case "$which_case" in all | cut) case_cut ;; esac
 exit $failed
