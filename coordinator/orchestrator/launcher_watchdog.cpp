@@ -104,11 +104,15 @@ bool arm_launcher_watchdog(int grace_s) {
   const std::string line = "profile_throughput: mpirun (pid " + std::to_string(launcher) +
                            ") had not ended the job " + std::to_string(grace_s) +
                            " s after MPI_Abort (a host it cannot reach?): rank 0 ends it with "
-                           "SIGKILL; the reports were written before\n";
+                           "SIGKILL\n";
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, launcher, 0u));
   // A raw fork: no pthread_atfork handlers (MPI's, CUDA's) run, and the child only makes
   // system calls.
+#ifdef SYS_fork
+  const long child = ::syscall(SYS_fork);
+#else  // aarch64 and the other newer ports: clone(SIGCHLD) is fork
   const long child = ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
   if (child == 0)
     watch(launcher, pidfd, grace_s, ticks, stat_path.c_str(), stderr_path.c_str(), line);
   if (pidfd >= 0) ::close(pidfd);
