@@ -263,7 +263,9 @@ def walk(node, path):
         problems.append(f"{path} = {node}")
 walk(result["metrics"], "metrics")
 m = result["metrics"]
-if m.get("ttft") and m["ttft"]["max"] > m["e2e"]["max"] or m["ttft"]["mean"] > m["e2e"]["mean"]:
+if not m.get("ttft"):
+    problems.append("no TTFT in the metrics")
+elif m["ttft"]["max"] > m["e2e"]["max"] or m["ttft"]["mean"] > m["e2e"]["mean"]:
     problems.append(f"TTFT above E2E: {m['ttft']} {m['e2e']}")
 for p in problems:
     print("  " + p)
