@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # slurm-wlm, munge, gnuplot-nox: the real Slurm test (scripts/test_slurm.sh) and the
-# scaling-study plots.
+# scaling-study plots. iproute2: the multi-host test's namespaces (scripts/test_multihost.sh).
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   openmpi-bin libopenmpi-dev
@@ -21,6 +21,7 @@ packages=(
   slurm-wlm munge gnuplot-nox
   python3 python3-numpy
   procps
+  iproute2
 )
 
 missing=()

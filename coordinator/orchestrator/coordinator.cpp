@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "coordinator/orchestrator/launcher_watchdog.hpp"
 #include "coordinator/orchestrator/progress.hpp"
 #include "coordinator/orchestrator/termination.hpp"
 
@@ -600,6 +601,7 @@ void Coordinator::fault(const std::string& fault_line, bool terminating) {
     write_reports(false, line);
   set_verdict({kExitRunFailed, line});
   if (terminating) std::_Exit(kExitRunFailed);
+  arm_launcher_watchdog();  // mpirun may never end the job: a host may be unreachable
   MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
   std::_Exit(kExitRunFailed);
 }
