@@ -419,7 +419,7 @@ std::map<std::string, TorchTensorRef> read_state_dict_pickle(const uint8_t* byte
                                                              const std::string& where) {
   const ValuePtr root = Unpickler(bytes, size, where).run();
   if (root->kind != Value::Kind::kDict)
-    throw InputError(where + ": the pickle holds a " + kind_name(root->kind) +
+    throw InputError(where + ": the pickle holds a value of type " + kind_name(root->kind) +
                      ", not a state_dict (a dict of tensors)");
   std::map<std::string, TorchTensorRef> tensors;
   for (size_t k = 0; k < root->items.size(); k += 2) {

@@ -419,7 +419,8 @@ TEST_F(BadTorchBin, MalformedPersistentIdAndByteorder) {
 }
 
 TEST_F(BadTorchBin, NotADict) {
-  expect_refused("not-a-dict", pickle_archive("\x80\x02K\x01."), {"holds a int, not a state_dict"});
+  expect_refused("not-a-dict", pickle_archive("\x80\x02K\x01."),
+                 {"holds a value of type int, not a state_dict"});
 }
 
 TEST_F(BadTorchBin, SelfContainingDictAndDeepNesting) {
