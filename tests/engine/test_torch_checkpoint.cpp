@@ -427,6 +427,12 @@ TEST_F(BadTorchBin, SelfContainingDictAndDeepNesting) {
   // d = {}; d['x'] = d: refused instead of building a cycle.
   expect_refused("cycle", pickle_archive("\x80\x02}q\x00X\x01\x00\x00\x00xh\x00s."s),
                  {"cannot contain itself"});
+  // d2 = {}; d1 = {'a': d2}; d2['b'] = 1: a dict is not changed once inside another value.
+  expect_refused("mutate-sealed",
+                 pickle_archive("\x80\x02}q\x00X\x01\x00\x00\x00"s
+                                "a}q\x01sh\x01X\x01\x00\x00\x00"s
+                                "bK\x01s."s),
+                 {"SETITEM on a dict already placed in another value"});
   std::string deep = "\x80\x02K\x01";
   for (int i = 0; i < 40; ++i) deep += "\x85";  // (((1,),),)...
   expect_refused("deep", pickle_archive(deep + "."), {"nest deeper than 32"});
