@@ -273,8 +273,7 @@ std::string floats(const std::vector<float>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4);
 }
 
-// A directory with config.json (1-D norm weights of 64 are what the tiny config implies; the
-// crafted tensors are read directly through Checkpoint) and one crafted pytorch_model.bin.
+// A directory holding only a crafted pytorch_model.bin; its tensors are read through Checkpoint.
 std::string crafted_dir(const std::string& name, const std::string& bin_bytes) {
   const std::string dir = fresh_dir(name);
   write_file(dir + "/pytorch_model.bin", bin_bytes);
