@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
-#include "engine/model/safetensors.hpp"
+#include "engine/model/checkpoint.hpp"
 
 namespace tpbench {
 namespace {
@@ -65,7 +65,7 @@ DType resolve_dtype(DtypeChoice choice, const std::string& model_dir, bool dummy
     }
   }
   if (dummy_weights) return DType::kBFloat16;
-  const SafetensorsCheckpoint checkpoint(model_dir);
+  const Checkpoint checkpoint(model_dir);
   const TensorInfo& embedding = checkpoint.info("model.embed_tokens.weight");
   if (embedding.dtype == "F32") return DType::kFloat32;
   if (embedding.dtype == "F16") return DType::kFloat16;

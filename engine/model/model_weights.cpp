@@ -6,7 +6,7 @@
 
 #include "common/counter_rng.hpp"
 #include "common/error.hpp"
-#include "engine/model/safetensors.hpp"
+#include "engine/model/checkpoint.hpp"
 
 namespace tpbench {
 namespace {
@@ -102,7 +102,7 @@ int64_t ModelWeights::bytes() const {
 
 ModelWeights load_weights(const ModelConfig& config, const TpShard& shard,
                           const std::string& model_dir) {
-  SafetensorsCheckpoint ckpt(model_dir);
+  Checkpoint ckpt(model_dir);
   ShardReader reader{[&](const std::string& name, const std::vector<int64_t>& shape, int64_t row0,
                          int64_t rows, int64_t col0, int64_t cols,
                          float* out) { ckpt.read(name, shape, row0, rows, col0, cols, out); }};

@@ -35,7 +35,8 @@ struct ModelWeights {
   int64_t bytes() const;
 };
 
-// Loads this rank's shard from the *.safetensors of model_dir (F32/F16/BF16 -> fp32).
+// Loads this rank's shard from the checkpoint in model_dir (see checkpoint.hpp; F32/F16/BF16
+// -> fp32).
 ModelWeights load_weights(const ModelConfig& config, const TpShard& shard,
                           const std::string& model_dir);
 

@@ -1,18 +1,7 @@
 #include "engine/model/safetensors.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <sstream>
 
 #include "common/error.hpp"
 
@@ -20,14 +9,6 @@ namespace tpbench {
 namespace {
 
 using nlohmann::json;
-
-int64_t dtype_bytes(const std::string& dtype) {
-  if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
-  if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
-  if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
-  if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype.rfind("F8_", 0) == 0) return 1;
-  return 0;  // unknown: size not checked, cannot be read
-}
 
 int64_t element_count(const std::vector<int64_t>& shape) {
   int64_t n = 1;
@@ -68,27 +49,7 @@ TensorInfo parse_entry(const std::string& path, const std::string& name, const j
   return t;
 }
 
-void convert_row(const TensorInfo& t, int64_t first, int64_t count, float* out) {
-  if (t.dtype == "F32") {
-    std::memcpy(out, t.data + first * 4, count * 4);
-  } else if (t.dtype == "F16" || t.dtype == "BF16") {
-    const uint8_t* src = t.data + first * 2;
-    bool half = t.dtype == "F16";
-    for (int64_t i = 0; i < count; ++i) {
-      uint16_t bits;
-      std::memcpy(&bits, src + 2 * i, 2);
-      out[i] = half ? half_to_float(bits) : bfloat16_to_float(bits);
-    }
-  }
-}
-
 }  // namespace
-
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 float half_to_float(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
@@ -121,32 +82,17 @@ float bfloat16_to_float(uint16_t b) {
   return f;
 }
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    throw InputError(path + ": cannot stat");
-  }
-  map_size_ = static_cast<size_t>(st.st_size);
-  if (map_size_ < 8) {
-    ::close(fd);
-    throw InputError(path + ": truncated safetensors file (" + std::to_string(map_size_) +
+SafetensorsFile::SafetensorsFile(const std::string& path) : file_(path) {
+  const uint64_t file_size = file_.size();
+  if (file_size < 8)
+    throw InputError(path + ": truncated safetensors file (" + std::to_string(file_size) +
                      " bytes, shorter than the 8-byte header length)");
-  }
-  map_ = ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map_ == MAP_FAILED) {
-    map_ = nullptr;
-    throw InputError(path + ": cannot mmap: " + std::strerror(errno));
-  }
-  const auto* base = static_cast<const uint8_t*>(map_);
+  const uint8_t* base = file_.data();
   uint64_t header_len = 0;
   std::memcpy(&header_len, base, 8);  // little-endian host assumed (x86-64, aarch64)
-  if (header_len > map_size_ - 8)
+  if (header_len > file_size - 8)
     throw InputError(path + ": header length " + std::to_string(header_len) +
-                     " runs past the end of the file (" + std::to_string(map_size_) + " bytes)");
+                     " runs past the end of the file (" + std::to_string(file_size) + " bytes)");
   json header;
   try {
     header = json::parse(base + 8, base + 8 + header_len);
@@ -155,94 +101,11 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   }
   if (!header.is_object()) throw InputError(path + ": safetensors header is not a JSON object");
   const uint8_t* data = base + 8 + header_len;
-  uint64_t data_size = map_size_ - 8 - header_len;
+  uint64_t data_size = file_size - 8 - header_len;
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") continue;
     tensors_.emplace(name, parse_entry(path, name, entry, data, data_size));
   }
-}
-
-SafetensorsFile::~SafetensorsFile() {
-  if (map_ != nullptr) ::munmap(map_, map_size_);
-}
-
-SafetensorsCheckpoint::SafetensorsCheckpoint(const std::string& model_dir) : dir_(model_dir) {
-  namespace fs = std::filesystem;
-  std::string index_path = model_dir + "/model.safetensors.index.json";
-  std::vector<std::string> files;
-  std::map<std::string, std::string> weight_map;  // tensor -> file name
-  if (fs::exists(index_path)) {
-    std::ifstream in(index_path);
-    std::stringstream text;
-    text << in.rdbuf();
-    json index;
-    try {
-      index = json::parse(text.str());
-    } catch (const json::exception& e) {
-      throw InputError(index_path + ": malformed JSON: " + e.what());
-    }
-    if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
-      throw InputError(index_path + ": field 'weight_map' is missing");
-    std::set<std::string> names;
-    for (const auto& [tensor, file] : index["weight_map"].items()) {
-      if (!file.is_string())
-        throw InputError(index_path + ": weight_map['" + tensor + "'] is not a file name");
-      weight_map[tensor] = file.get<std::string>();
-      names.insert(file.get<std::string>());
-    }
-    files.assign(names.begin(), names.end());
-  } else if (fs::is_directory(model_dir)) {
-    for (const auto& entry : fs::directory_iterator(model_dir))
-      if (entry.path().extension() == ".safetensors") files.push_back(entry.path().filename());
-    std::sort(files.begin(), files.end());
-  }
-  if (files.empty())
-    throw InputError(
-        model_dir + ": no *.safetensors weights (use --dummy-weights to run without a checkpoint)");
-
-  std::map<std::string, const SafetensorsFile*> by_name;
-  for (const std::string& f : files) {
-    files_.push_back(std::make_unique<SafetensorsFile>(model_dir + "/" + f));
-    by_name[f] = files_.back().get();
-  }
-  if (!weight_map.empty()) {
-    for (const auto& [tensor, file] : weight_map) {
-      const auto& tensors = by_name.at(file)->tensors();
-      auto it = tensors.find(tensor);
-      if (it == tensors.end())
-        throw InputError(model_dir + "/" + file + ": tensor '" + tensor +
-                         "' listed in model.safetensors.index.json is missing");
-      index_[tensor] = &it->second;
-    }
-  } else {
-    for (const auto& f : files_)
-      for (const auto& [tensor, info] : f->tensors()) index_[tensor] = &info;
-  }
-}
-
-const TensorInfo& SafetensorsCheckpoint::info(const std::string& name) const {
-  auto it = index_.find(name);
-  if (it == index_.end())
-    throw InputError(dir_ + ": tensor '" + name + "' is missing from the checkpoint");
-  return *it->second;
-}
-
-void SafetensorsCheckpoint::read(const std::string& name, const std::vector<int64_t>& shape,
-                                 int64_t row0, int64_t rows, int64_t col0, int64_t cols,
-                                 float* out) const {
-  const TensorInfo& t = info(name);
-  if (t.shape != shape)
-    throw InputError(t.file + ": tensor '" + name + "' has shape " + shape_string(t.shape) +
-                     ", config.json implies " + shape_string(shape));
-  if (t.dtype != "F32" && t.dtype != "F16" && t.dtype != "BF16")
-    throw InputError(t.file + ": tensor '" + name + "' has dtype " + t.dtype +
-                     " (supported: F32, F16, BF16)");
-  int64_t row_len = shape.size() == 2 ? shape[1] : element_count(shape);
-  TPBENCH_CHECK(row0 >= 0 && col0 >= 0 && col0 + cols <= row_len, name);
-  TPBENCH_CHECK(row0 + rows <= (shape.size() == 2 ? shape[0] : 1), name);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r)
-    convert_row(t, (row0 + r) * row_len + col0, cols, out + r * cols);
 }
 
 }  // namespace tpbench

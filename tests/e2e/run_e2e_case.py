@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 ERROR_PREFIX = "profile_throughput: error:"
 
@@ -169,6 +170,11 @@ def bad_input_cases(args, work):
     subprocess.run([sys.executable, os.path.join(src, "scripts", "make_tiny_model.py"), cut,
                     "--tokenizer", tok, "--seed", "3", "--vocab", "32000"],
                    check=True, capture_output=True)
+    # The same model with a pytorch_model.bin whose pickle would run os.system: refused unread.
+    evil = os.path.join(work, "evil-pickle-model")
+    shutil.copytree(cut, evil, ignore=shutil.ignore_patterns("*.safetensors"))
+    with zipfile.ZipFile(os.path.join(evil, "pytorch_model.bin"), "w") as z:
+        z.writestr("archive/data.pkl", b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.")
     st = os.path.join(cut, "model.safetensors")
     with open(st, "rb") as f:
         head = f.read(50000)
@@ -220,6 +226,10 @@ def bad_input_cases(args, work):
         "truncated_checkpoint": ([sample, cut, "--backend", "cpu", "--dataset-name", "random",
                                   "--random-input-len", "32", "--random-output-len", "8",
                                   "-n", "4"], "model.safetensors"),
+        "torch_bin_disallowed_global": ([sample, evil, "--backend", "cpu", "--dataset-name",
+                                         "random", "--random-input-len", "32",
+                                         "--random-output-len", "8", "-n", "4"],
+                                        "pytorch_model.bin"),
         "zero_concurrency": ([sample, tok, "-c", "0"], "--concurrency"),
         "unknown_flag": ([sample, tok, "--no-such-flag"], "--no-such-flag"),
         "flag_taken_as_value": ([sample, tok, "--json", "--dry-run"], "--json"),

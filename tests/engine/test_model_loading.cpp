@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "common/error.hpp"
+#include "engine/model/checkpoint.hpp"
 #include "engine/model/model_config.hpp"
 #include "engine/model/model_weights.hpp"
 #include "engine/model/rope_frequencies.hpp"
@@ -159,7 +160,7 @@ TEST(Safetensors, ConvertsF16AndBf16) {
              safetensors_bytes(R"({"a":{"dtype":"F16","shape":[3],"data_offsets":[0,6]},)"
                                R"("b":{"dtype":"BF16","shape":[1,3],"data_offsets":[6,12]}})",
                                data));
-  SafetensorsCheckpoint ckpt(dir);
+  Checkpoint ckpt(dir);
   float out[3];
   ckpt.read("a", {3}, 0, 1, 0, 3, out);
   EXPECT_EQ(out[0], 1.0f);

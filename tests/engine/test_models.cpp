@@ -72,6 +72,41 @@ std::vector<std::pair<std::string, std::string>> tiny_model_variants() {
   };
 }
 
+std::vector<std::string> torch_bin_fixtures() {
+  return {"llama-bf16", "llama-bf16-protocol4-parameters", "llama-bf16-sharded",
+          "qwen2-f16-tied-views", "llama-f32-transposed"};
+}
+
+namespace {
+std::string torch_bin_fixture_dir(const std::string& fixture) {
+  return std::string(TPBENCH_SOURCE_DIR) + "/tests/engine/fixtures/torch_bin/" + fixture;
+}
+}  // namespace
+
+std::string torch_bin_twin_dir(const std::string& fixture) {
+  std::ifstream in(torch_bin_fixture_dir(fixture) + "/make_tiny_model.args");
+  std::string args;
+  if (!std::getline(in, args)) throw std::runtime_error("no make_tiny_model.args in " + fixture);
+  return tiny_model_dir("torch-twin-" + fixture, args);
+}
+
+std::string torch_bin_model_dir(const std::string& fixture) {
+  const std::string dir = models_root() + "/torch-bin-" + fixture;
+  if (fs::exists(dir + "/config.json")) return dir;
+  const std::string twin = torch_bin_twin_dir(fixture);
+  const std::string tmp = dir + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  for (const auto& entry : fs::directory_iterator(torch_bin_fixture_dir(fixture)))
+    if (entry.path().extension() == ".bin" || entry.path().extension() == ".json")
+      fs::copy_file(entry.path(), fs::path(tmp) / entry.path().filename());
+  fs::copy_file(twin + "/config.json", tmp + "/config.json");
+  std::error_code ec;
+  fs::rename(tmp, dir, ec);  // another process may have won; its copy is the same
+  fs::remove_all(tmp);
+  return dir;
+}
+
 int32_t argmax(const float* values, int64_t n) {
   int64_t best = 0;
   for (int64_t i = 1; i < n; ++i)

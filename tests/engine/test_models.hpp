@@ -19,6 +19,14 @@ std::string tiny_model_dir(const std::string& name, const std::string& args);
 // F16/BF16 checkpoints, Llama 3 rope scaling. Returns {name, make_tiny_model args}.
 std::vector<std::pair<std::string, std::string>> tiny_model_variants();
 
+// The PyTorch checkpoint fixtures in tests/engine/fixtures/torch_bin (made by make_torch_bin.py
+// there): each is a tiny model of make_tiny_model.py saved with torch.save.
+std::vector<std::string> torch_bin_fixtures();
+// The fixture's safetensors twin: make_tiny_model.py with the fixture's make_tiny_model.args.
+std::string torch_bin_twin_dir(const std::string& fixture);
+// A model directory holding the twin's config.json and the fixture's .bin (and index) files only.
+std::string torch_bin_model_dir(const std::string& fixture);
+
 int32_t argmax(const float* values, int64_t n);
 
 // max |a - b| / max |b| over n values.
