@@ -72,6 +72,40 @@ std::vector<std::pair<std::string, std::string>> tiny_model_variants() {
   };
 }
 
+std::vector<std::pair<std::string, std::string>> family_model_variants() {
+  const std::string shape = "--layers 2 --dim 64 --intermediate 96 --vocab 128 ";
+  return {
+      {"tiny-internlm-bias-rotary",
+       shape + "--model-type internlm --heads 4 --kv-heads 4 --rope-theta 50000 --seed 11"},
+      {"tiny-internlm-nobias",
+       shape + "--model-type internlm --heads 4 --kv-heads 4 --bias false --seed 12"},
+      {"tiny-internlm2-gqa",
+       shape + "--model-type internlm2 --heads 8 --kv-heads 2 --rope-theta 1000000 --seed 13"},
+      {"tiny-internlm2-mqa-bias",
+       shape + "--model-type internlm2 --heads 8 --kv-heads 1 --bias true --seed 14"},
+      {"tiny-internlm3-bias-bf16",
+       shape + "--model-type internlm3 --heads 4 --kv-heads 2 --head-dim 32 "
+               "--rope-theta 50000000 --dtype BF16 --seed 15"},
+  };
+}
+
+std::vector<int32_t> reference_internlm_greedy(const std::string& model_dir,
+                                               const std::vector<int32_t>& prompt, int new_tokens) {
+  const std::string out = model_dir + ".greedy." + std::to_string(::getpid()) + ".txt";
+  std::string cmd = std::string(TPBENCH_PYTHON) + " " + TPBENCH_SOURCE_DIR +
+                    "/tests/engine/reference_internlm.py '" + model_dir + "' " +
+                    std::to_string(new_tokens);
+  for (int32_t t : prompt) cmd += " " + std::to_string(t);
+  cmd += " > '" + out + "'";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+  std::ifstream in(out);
+  std::vector<int32_t> ids;
+  int32_t id;
+  while (in >> id) ids.push_back(id);
+  fs::remove(out);
+  return ids;
+}
+
 int32_t argmax(const float* values, int64_t n) {
   int64_t best = 0;
   for (int64_t i = 1; i < n; ++i)
