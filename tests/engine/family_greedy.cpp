@@ -1,7 +1,8 @@
 // Under mpirun -np N (1 and 2): each InternLM-family tiny checkpoint (test_models.hpp), split
 // over the N ranks, decodes greedily the same ids as tests/engine/reference_internlm.py, a
-// float64 numpy forward written from each family's published modeling code. The prompt goes in
-// prefill chunks of 5, then one token a step through the paged KV cache.
+// float64 numpy forward written from each family's published modeling code, and the logits
+// behind each id agree within 1e-4 relative. The prompt goes in prefill chunks of 5, then one
+// token a step through the paged KV cache.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -16,7 +17,8 @@ namespace {
 constexpr int kNewTokens = 12;
 const std::vector<int32_t> kPrompt = {1, 17, 93, 5, 0, 127, 64, 64, 3, 88, 41, 12, 7};
 
-std::vector<int32_t> runner_greedy(CpuModelRunner& runner) {
+// Greedy ids of `runner` from kPrompt; `step_logits` gets the logits behind each.
+std::vector<int32_t> runner_greedy(CpuModelRunner& runner, std::vector<float>& step_logits) {
   runner.allocate_kv(16, 4);
   test::BlockAllocator blocks(16, 4);
   test::TestSequence seq;
@@ -32,6 +34,7 @@ std::vector<int32_t> runner_greedy(CpuModelRunner& runner) {
     if (!plan.seqs[0].want_logits) continue;
     EXPECT_EQ(logits.size(), static_cast<size_t>(runner.vocab_size()));
     generated.push_back(test::argmax(logits.data(), runner.vocab_size()));
+    step_logits.insert(step_logits.end(), logits.begin(), logits.end());
     seq.tokens.push_back(generated.back());
   }
   return generated;
@@ -43,18 +46,26 @@ TEST_P(FamilyGreedy, MatchesFloat64ReferenceTokenForToken) {
   if (!TPBENCH_PYTHON_HAS_NUMPY) GTEST_SKIP() << TPBENCH_PYTHON << " has no numpy";
   MpiCommunicator world(MPI_COMM_WORLD);
   const std::string dir = test::tiny_model_dir(GetParam().first, GetParam().second);
-  // Rank 0 runs the reference and shares its ids.
-  std::vector<int32_t> want(kNewTokens, -1);
-  if (world.rank() == 0) {
-    const std::vector<int32_t> ids = test::reference_internlm_greedy(dir, kPrompt, kNewTokens);
-    std::copy_n(ids.begin(), std::min<size_t>(ids.size(), kNewTokens), want.begin());
-  }
-  MPI_Bcast(want.data(), kNewTokens, MPI_INT32_T, 0, MPI_COMM_WORLD);
   EngineOptions options;
   options.model_dir = dir;
   options.local_size = world.size();
   CpuModelRunner runner(options, world);
-  EXPECT_EQ(runner_greedy(runner), want) << dir << " at tp " << world.size();
+  const int64_t vocab = runner.vocab_size();
+  // Rank 0 runs the reference and shares it.
+  test::ReferenceGreedy want;
+  if (world.rank() == 0) want = test::reference_internlm_greedy(dir, kPrompt, kNewTokens);
+  want.ids.resize(kNewTokens, -1);
+  want.logits.resize(kNewTokens * vocab);
+  MPI_Bcast(want.ids.data(), kNewTokens, MPI_INT32_T, 0, MPI_COMM_WORLD);
+  MPI_Bcast(want.logits.data(), static_cast<int>(want.logits.size()), MPI_FLOAT, 0, MPI_COMM_WORLD);
+  std::vector<float> got_logits;
+  EXPECT_EQ(runner_greedy(runner, got_logits), want.ids) << dir << " at tp " << world.size();
+  ASSERT_EQ(got_logits.size(), want.logits.size());
+  for (int i = 0; i < kNewTokens; ++i)
+    EXPECT_LT(
+        test::relative_error(got_logits.data() + i * vocab, want.logits.data() + i * vocab, vocab),
+        1e-4)
+        << dir << " at tp " << world.size() << ", generated token " << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, FamilyGreedy, ::testing::ValuesIn(test::family_model_variants()),

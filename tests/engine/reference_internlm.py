@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Float64 numpy greedy decoding of the InternLM families, after their published modeling code.
 
-usage: reference_internlm.py MODEL_DIR NEW_TOKENS TOKEN [TOKEN ...]
+usage: reference_internlm.py MODEL_DIR NEW_TOKENS LOGITS_OUT TOKEN [TOKEN ...]
 
 Prints the NEW_TOKENS ids that greedy decoding appends to the prompt TOKEN..., one line,
-space-separated. Each step reruns the whole sequence causally (no KV cache, no TP). The three
+space-separated, and writes the logits each id was chosen from as float32
+[NEW_TOKENS, vocab] to LOGITS_OUT. Each step reruns the whole sequence causally (no KV cache, no TP). The three
 forwards follow the remote code of each family, not this repository's engine:
   internlm   InternLMForCausalLM (modeling_internlm.py): Llama with q/k/v/o biases when
              config.bias; multi-head attention; RoPE base from rotary["base"] (or rope_theta).
@@ -143,15 +144,16 @@ FORWARDS = {"internlm": internlm_forward, "internlm2": internlm2_forward,
 
 
 def main():
-    model_dir, new_tokens = sys.argv[1], int(sys.argv[2])
-    tokens = [int(t) for t in sys.argv[3:]]
+    model_dir, new_tokens, logits_out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    tokens = [int(t) for t in sys.argv[4:]]
     cfg = json.load(open(os.path.join(model_dir, "config.json")))
     forward = FORWARDS[cfg["model_type"]]
     weights = load_tensors(model_dir)
-    out = []
+    out, logits = [], []
     for _ in range(new_tokens):
-        nxt = int(np.argmax(forward(cfg, weights, tokens + out)[-1]))
-        out.append(nxt)
+        logits.append(forward(cfg, weights, tokens + out)[-1])
+        out.append(int(np.argmax(logits[-1])))
+    np.array(logits).astype("<f4").tofile(logits_out)
     print(" ".join(map(str, out)))
 
 

@@ -89,21 +89,25 @@ std::vector<std::pair<std::string, std::string>> family_model_variants() {
   };
 }
 
-std::vector<int32_t> reference_internlm_greedy(const std::string& model_dir,
-                                               const std::vector<int32_t>& prompt, int new_tokens) {
-  const std::string out = model_dir + ".greedy." + std::to_string(::getpid()) + ".txt";
+ReferenceGreedy reference_internlm_greedy(const std::string& model_dir,
+                                          const std::vector<int32_t>& prompt, int new_tokens) {
+  const std::string out = model_dir + ".greedy." + std::to_string(::getpid());
   std::string cmd = std::string(TPBENCH_PYTHON) + " " + TPBENCH_SOURCE_DIR +
                     "/tests/engine/reference_internlm.py '" + model_dir + "' " +
-                    std::to_string(new_tokens);
+                    std::to_string(new_tokens) + " '" + out + ".bin'";
   for (int32_t t : prompt) cmd += " " + std::to_string(t);
-  cmd += " > '" + out + "'";
+  cmd += " > '" + out + ".txt'";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
-  std::ifstream in(out);
-  std::vector<int32_t> ids;
+  ReferenceGreedy ref;
+  std::ifstream ids(out + ".txt");
   int32_t id;
-  while (in >> id) ids.push_back(id);
-  fs::remove(out);
-  return ids;
+  while (ids >> id) ref.ids.push_back(id);
+  std::ifstream logits(out + ".bin", std::ios::binary);
+  float x;
+  while (logits.read(reinterpret_cast<char*>(&x), sizeof x)) ref.logits.push_back(x);
+  fs::remove(out + ".txt");
+  fs::remove(out + ".bin");
+  return ref;
 }
 
 int32_t argmax(const float* values, int64_t n) {

@@ -26,10 +26,14 @@ std::vector<std::pair<std::string, std::string>> tiny_model_variants();
 // Returns {name, make_tiny_model args}.
 std::vector<std::pair<std::string, std::string>> family_model_variants();
 
-// The ids scripts' tests/engine/reference_internlm.py (float64 numpy, after each family's
-// published modeling code) appends greedily to `prompt`.
-std::vector<int32_t> reference_internlm_greedy(const std::string& model_dir,
-                                               const std::vector<int32_t>& prompt, int new_tokens);
+// tests/engine/reference_internlm.py (float64 numpy, after each family's published modeling
+// code): the ids greedy decoding appends to `prompt`, and the logits each was chosen from.
+struct ReferenceGreedy {
+  std::vector<int32_t> ids;
+  std::vector<float> logits;  // [ids.size(), vocab]
+};
+ReferenceGreedy reference_internlm_greedy(const std::string& model_dir,
+                                          const std::vector<int32_t>& prompt, int new_tokens);
 
 int32_t argmax(const float* values, int64_t n);
 
