@@ -7,9 +7,9 @@
 #include <cstdio>
 
 #include "engine/comm/mpi_communicator.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "tests/engine/scenario.hpp"
-#include "engine/comm/single_rank_communicator.hpp"
 #include "tests/engine/test_models.hpp"
 
 namespace tpbench {
