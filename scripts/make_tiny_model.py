@@ -125,10 +125,11 @@ def main():
         if family == "internlm2":
             add_internlm2_wqkv(add, p, args, hd, dim, bias)
         else:
-            for proj, rows in (("q_proj", q_dim), ("k_proj", kv_dim), ("v_proj", kv_dim)):
+            projections = (("q_proj", q_dim), ("k_proj", kv_dim), ("v_proj", kv_dim))
+            for proj, rows in projections:
                 add(p + f"self_attn.{proj}.weight", (rows, dim), dim ** -0.5)
-                if qkv_bias:
-                    add(p + f"self_attn.{proj}.bias", (rows,), 0.1)
+            for proj, rows in projections if qkv_bias else ():
+                add(p + f"self_attn.{proj}.bias", (rows,), 0.1)
         add(p + names["o"] + ".weight", (dim, q_dim), q_dim ** -0.5)
         if o_bias:
             add(p + names["o"] + ".bias", (dim,), 0.1)
