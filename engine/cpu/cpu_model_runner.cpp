@@ -24,7 +24,9 @@ constexpr int64_t kKvCapBytes = int64_t{4} << 30;
 
 // Engine ranks on this node (from MPI_Comm_split_type over the engine ranks): they share its
 // cores and memory.
-int ranks_on_node(const EngineOptions& options) { return std::max(1, options.local_size); }
+int ranks_on_node(const EngineOptions& options) {
+  return std::max(1, options.local_size);
+}
 
 int64_t mem_available_bytes() {
   std::ifstream in("/proc/meminfo");
@@ -194,10 +196,12 @@ void CpuModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
 
     // MLP block (SwiGLU).
     cpu::add_rmsnorm(s.x.data(), s.delta.data(), w.ffn_norm.data(), T, D, eps, s.h.data());
-    cpu::linear(s.h.data(), T, D, w.w_gate.data(), I, nullptr, s.gate.data());
-    cpu::linear(s.h.data(), T, D, w.w_up.data(), I, nullptr, s.up.data());
+    cpu::linear(s.h.data(), T, D, w.w_gate.data(), I, bias(w.b_gate), s.gate.data());
+    cpu::linear(s.h.data(), T, D, w.w_up.data(), I, bias(w.b_up), s.up.data());
     cpu::silu_mul(s.gate.data(), s.up.data(), T * I, s.gate.data());
-    cpu::linear(s.gate.data(), T, I, w.w_down.data(), D, nullptr, s.delta.data());
+    // Row-parallel down_proj: as o_proj, its bias is added on one rank only.
+    cpu::linear(s.gate.data(), T, I, w.w_down.data(), D,
+                shard_.rank == 0 ? bias(w.b_down) : nullptr, s.delta.data());
     comm_.all_reduce_sum(s.delta.data(), T * D);
   }
   compute_logits(logit_rows, logits);

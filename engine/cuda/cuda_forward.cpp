@@ -371,11 +371,13 @@ class TypedForwardPass final : public ForwardPass {
       // MLP block (SwiGLU).
       cuda::add_rmsnorm<T>(x, delta, L.ffn_norm, nullptr, T_rows, D_, eps, h, st);
       lap(StepPhase::kRmsnorm);
-      cuda::linear<T>(ctx_.cublas, h, T_rows, D_, L.gate_up, 2 * I_, nullptr, work, st);
+      cuda::linear<T>(ctx_.cublas, h, T_rows, D_, L.gate_up, 2 * I_, L.gate_up_bias, work, st);
       lap(StepPhase::kGateUpGemm);
       cuda::silu_mul<T>(work, work + I_, 2 * I_, T_rows, I_, act, st);
       lap(StepPhase::kSilu);
-      cuda::linear<T>(ctx_.cublas, act, T_rows, I_, L.down, D_, nullptr, delta, st);
+      // Row-parallel down_proj: its bias too is added once.
+      cuda::linear<T>(ctx_.cublas, act, T_rows, I_, L.down, D_, s.rank == 0 ? L.down_bias : nullptr,
+                      delta, st);
       lap(StepPhase::kDownGemm);
       all_reduce(delta, T_rows * D_);
     }

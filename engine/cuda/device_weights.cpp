@@ -46,7 +46,9 @@ DeviceWeights<T>::DeviceWeights(ModelWeights&& host, const ModelConfig& config,
       d.o_bias = upload<float>({&w.bo});
       d.ffn_norm = upload<float>({&w.ffn_norm});
       d.gate_up = upload<T>({&w.w_gate, &w.w_up});
+      d.gate_up_bias = upload<float>({&w.b_gate, &w.b_up});  // null without mlp bias
       d.down = upload<T>({&w.w_down});
+      d.down_bias = upload<float>({&w.b_down});
       layers.push_back(d);
       w = LayerWeights{};  // the host copy is no longer needed
     }

@@ -18,14 +18,16 @@ namespace tpbench {
 
 template <typename T>
 struct DeviceLayer {
-  float* attn_norm = nullptr;  // [D]
-  T* qkv = nullptr;            // [(heads + 2 kv_heads) * hd, D]
-  float* qkv_bias = nullptr;   // [(heads + 2 kv_heads) * hd] or null
-  T* wo = nullptr;             // [D, heads * hd]
-  float* o_bias = nullptr;     // [D] or null
-  float* ffn_norm = nullptr;   // [D]
-  T* gate_up = nullptr;        // [2 * intermediate, D]: gate rows, then up rows
-  T* down = nullptr;           // [D, intermediate]
+  float* attn_norm = nullptr;     // [D]
+  T* qkv = nullptr;               // [(heads + 2 kv_heads) * hd, D]
+  float* qkv_bias = nullptr;      // [(heads + 2 kv_heads) * hd] or null
+  T* wo = nullptr;                // [D, heads * hd]
+  float* o_bias = nullptr;        // [D] or null
+  float* ffn_norm = nullptr;      // [D]
+  T* gate_up = nullptr;           // [2 * intermediate, D]: gate rows, then up rows
+  float* gate_up_bias = nullptr;  // [2 * intermediate] or null
+  T* down = nullptr;              // [D, intermediate]
+  float* down_bias = nullptr;     // [D] or null
 };
 
 template <typename T>

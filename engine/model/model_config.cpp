@@ -1,6 +1,8 @@
 #include "engine/model/model_config.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -87,6 +89,17 @@ RopeScaling parse_rope_scaling(const json& j, const std::string& path) {
   return s;
 }
 
+// InternLM v1 remote code reads RoPE from "rotary": {"base": B, "type": "origin"|"dynamic"}
+// (configs without rope_theta); 10000 otherwise.
+// TODO(rope scaling): rotary.type "dynamic" (NTK, scaling_factor) only changes positions past
+// max_position_embeddings; hand it to RopeScaling once the dynamic type is parsed there.
+double internlm_rotary_base(const json& j, const std::string& path) {
+  if (!j.contains("rotary") || !j.at("rotary").is_object()) return 10000.0;
+  const double base = Reader{j.at("rotary"), path}.number("base", 10000.0);
+  if (base <= 0) throw InputError(path + ": field 'rotary.base' must be positive");
+  return base;
+}
+
 }  // namespace
 
 ModelConfig parse_model_config(const std::string& json_text, const std::string& path) {
@@ -102,9 +115,13 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     ModelConfig c;
     if (!r.has("model_type") || !j.at("model_type").is_string()) r.fail("model_type", "is missing");
     c.model_type = j.at("model_type").get<std::string>();
-    if (c.model_type != "llama" && c.model_type != "mistral" && c.model_type != "qwen2")
+    static const char* const kSupported[] = {"llama",    "mistral",   "qwen2",
+                                             "internlm", "internlm2", "internlm3"};
+    if (std::find(std::begin(kSupported), std::end(kSupported), c.model_type) ==
+        std::end(kSupported))
       throw InputError(path + ": model_type '" + c.model_type +
-                       "' is not supported (supported: llama, mistral, qwen2)");
+                       "' is not supported (supported: llama, mistral, qwen2, internlm, "
+                       "internlm2, internlm3)");
     if (r.has("hidden_act") && j.at("hidden_act") != "silu")
       r.fail("hidden_act", "must be \"silu\" (SwiGLU)");
 
@@ -122,16 +139,23 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
     c.vocab_size = r.positive("vocab_size");
     c.max_position_embeddings = r.positive("max_position_embeddings", 2048);
     c.rms_norm_eps = r.number("rms_norm_eps", 1e-6);
-    c.rope_theta = r.number("rope_theta", 10000.0);
+    c.rope_theta = r.number("rope_theta", internlm_rotary_base(j, path));
     if (c.rope_theta <= 0) r.fail("rope_theta", "must be positive");
     if (j.contains("rope_scaling")) c.rope_scaling = parse_rope_scaling(j.at("rope_scaling"), path);
     c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
     if (c.model_type == "qwen2") {
       c.qkv_bias = true;
+    } else if (c.model_type == "internlm" || c.model_type == "internlm2") {
+      // Their config classes default `bias` to true (internlm-7b); shipped internlm-20b and
+      // internlm2 configs say false.
+      c.qkv_bias = c.o_bias = r.boolean("bias", true);
+    } else if (c.model_type == "internlm3") {
+      c.qkv_bias = r.boolean("qkv_bias", false);
+      c.o_bias = c.mlp_bias = r.boolean("bias", false);
     } else {
       c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+      c.mlp_bias = r.boolean("mlp_bias", false);
     }
-    if (r.boolean("mlp_bias", false)) r.fail("mlp_bias", "true is not supported");
     c.bos_token_id = r.token_id("bos_token_id");
     c.eos_token_id = r.token_id("eos_token_id");
     // mistral's sliding_window is ignored: the benchmark's contexts (<= 2048) stay inside it.

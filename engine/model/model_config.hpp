@@ -1,6 +1,7 @@
 #pragma once
 // The model description read from a Hugging Face config.json: the Llama family (llama, mistral,
-// qwen2) that the CPU and CUDA backends implement.
+// qwen2, internlm, internlm2, internlm3) that the CPU and CUDA backends implement. The InternLM
+// families differ from Llama in flags and tensor names only (engine/model/family_layout.hpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,7 +17,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-  std::string model_type;  // "llama" | "mistral" | "qwen2"
+  std::string model_type;  // "llama" | "mistral" | "qwen2" | "internlm" | "internlm2" | "internlm3"
   int32_t hidden_size = 0;
   int32_t intermediate_size = 0;
   int32_t num_layers = 0;
@@ -29,8 +30,9 @@ struct ModelConfig {
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
   bool tie_word_embeddings = false;
-  bool qkv_bias = false;  // qwen2, or llama with attention_bias
-  bool o_bias = false;    // llama with attention_bias
+  bool qkv_bias = false;  // qwen2, llama attention_bias, internlm(2) bias, internlm3 qkv_bias
+  bool o_bias = false;    // llama attention_bias, internlm(2) bias, internlm3 bias
+  bool mlp_bias = false;  // gate/up/down biases: llama mlp_bias, internlm3 bias
   int32_t bos_token_id = -1;
   int32_t eos_token_id = -1;
 };

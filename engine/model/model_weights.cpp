@@ -7,15 +7,12 @@
 #include "common/counter_rng.hpp"
 #include "common/error.hpp"
 #include "engine/model/checkpoint.hpp"
+#include "engine/model/family_layout.hpp"
 
 namespace tpbench {
 namespace {
 
-// Fills `out` with rows [row0, row0 + rows) x columns [col0, col0 + cols) of the full tensor
-// `name` of shape `shape` ([n] for 1-D tensors).
-using ReadFn =
-    std::function<void(const std::string& name, const std::vector<int64_t>& shape, int64_t row0,
-                       int64_t rows, int64_t col0, int64_t cols, float* out)>;
+using ReadFn = TensorReadFn;  // of the Llama-named tensors
 
 struct ShardReader {
   ReadFn read;
@@ -70,6 +67,11 @@ ModelWeights load_with(const ModelConfig& c, const TpShard& s, const ShardReader
     L.w_gate = r.rows(p + "mlp.gate_proj.weight", I, D, s.intermediate_begin, s.intermediate);
     L.w_up = r.rows(p + "mlp.up_proj.weight", I, D, s.intermediate_begin, s.intermediate);
     L.w_down = r.columns(p + "mlp.down_proj.weight", D, I, s.intermediate_begin, s.intermediate);
+    if (c.mlp_bias) {
+      L.b_gate = r.slice(p + "mlp.gate_proj.bias", I, s.intermediate_begin, s.intermediate);
+      L.b_up = r.slice(p + "mlp.up_proj.bias", I, s.intermediate_begin, s.intermediate);
+      L.b_down = r.vector(p + "mlp.down_proj.bias", D);
+    }
     w.layers.push_back(std::move(L));
   }
   w.final_norm = r.vector("model.norm.weight", D);
@@ -96,18 +98,20 @@ int64_t ModelWeights::bytes() const {
   for (const LayerWeights& L : layers)
     n += L.attn_norm.size() + L.wq.size() + L.wk.size() + L.wv.size() + L.bq.size() + L.bk.size() +
          L.bv.size() + L.wo.size() + L.bo.size() + L.ffn_norm.size() + L.w_gate.size() +
-         L.w_up.size() + L.w_down.size();
+         L.w_up.size() + L.w_down.size() + L.b_gate.size() + L.b_up.size() + L.b_down.size();
   return n * static_cast<int64_t>(sizeof(float));
 }
 
 ModelWeights load_weights(const ModelConfig& config, const TpShard& shard,
                           const std::string& model_dir) {
   Checkpoint ckpt(model_dir);
-  ShardReader reader{[&](const std::string& name, const std::vector<int64_t>& shape, int64_t row0,
-                         int64_t rows, int64_t col0, int64_t cols,
-                         float* out) { ckpt.read(name, shape, row0, rows, col0, cols, out); }};
+  ShardReader reader{
+      llama_view(config, [&](const std::string& name, const std::vector<int64_t>& shape,
+                             int64_t row0, int64_t rows, int64_t col0, int64_t cols,
+                             float* out) { ckpt.read(name, shape, row0, rows, col0, cols, out); })};
   // A tied checkpoint may still carry lm_head.weight (a copy of the embedding): prefer it.
-  return load_with(config, shard, reader, ckpt.has("lm_head.weight"));
+  return load_with(config, shard, reader,
+                   ckpt.has(checkpoint_tensor_name(config, "lm_head.weight")));
 }
 
 ModelWeights dummy_weights(const ModelConfig& config, const TpShard& shard, uint64_t seed) {

@@ -18,7 +18,9 @@ struct LayerWeights {
   std::vector<float> bo;            // [D]; empty without o bias
   std::vector<float> ffn_norm;      // [D]
   std::vector<float> w_gate, w_up;  // [intermediate, D] (local rows)
+  std::vector<float> b_gate, b_up;  // biases of the local rows; empty without mlp bias
   std::vector<float> w_down;        // [D, intermediate]: the local input columns
+  std::vector<float> b_down;        // [D]; empty without mlp bias
 };
 
 struct ModelWeights {
@@ -36,7 +38,7 @@ struct ModelWeights {
 };
 
 // Loads this rank's shard from the checkpoint in model_dir (see checkpoint.hpp; F32/F16/BF16
-// -> fp32).
+// -> fp32), in the family's tensor layout (engine/model/family_layout.hpp).
 ModelWeights load_weights(const ModelConfig& config, const TpShard& shard,
                           const std::string& model_dir);
 

@@ -107,6 +107,44 @@ std::string torch_bin_model_dir(const std::string& fixture) {
   return dir;
 }
 
+std::vector<std::pair<std::string, std::string>> family_model_variants() {
+  const std::string shape = "--layers 2 --dim 64 --intermediate 96 --vocab 128 ";
+  return {
+      {"tiny-internlm-bias-rotary",
+       shape + "--model-type internlm --heads 4 --kv-heads 4 --rope-theta 50000 --seed 11"},
+      {"tiny-internlm-nobias",
+       shape + "--model-type internlm --heads 4 --kv-heads 4 --bias false --seed 12"},
+      {"tiny-internlm2-gqa",
+       shape + "--model-type internlm2 --heads 8 --kv-heads 2 --rope-theta 1000000 --seed 13"},
+      {"tiny-internlm2-mqa-bias",
+       shape + "--model-type internlm2 --heads 8 --kv-heads 1 --bias true --seed 14"},
+      {"tiny-internlm3-bias-bf16",
+       shape + "--model-type internlm3 --heads 4 --kv-heads 2 --head-dim 32 "
+               "--rope-theta 50000000 --dtype BF16 --seed 15"},
+  };
+}
+
+ReferenceGreedy reference_internlm_greedy(const std::string& model_dir,
+                                          const std::vector<int32_t>& prompt, int new_tokens) {
+  const std::string out = model_dir + ".greedy." + std::to_string(::getpid());
+  std::string cmd = std::string(TPBENCH_PYTHON) + " " + TPBENCH_SOURCE_DIR +
+                    "/tests/engine/reference_internlm.py '" + model_dir + "' " +
+                    std::to_string(new_tokens) + " '" + out + ".bin'";
+  for (int32_t t : prompt) cmd += " " + std::to_string(t);
+  cmd += " > '" + out + ".txt'";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+  ReferenceGreedy ref;
+  std::ifstream ids(out + ".txt");
+  int32_t id;
+  while (ids >> id) ref.ids.push_back(id);
+  std::ifstream logits(out + ".bin", std::ios::binary);
+  float x;
+  while (logits.read(reinterpret_cast<char*>(&x), sizeof x)) ref.logits.push_back(x);
+  fs::remove(out + ".txt");
+  fs::remove(out + ".bin");
+  return ref;
+}
+
 int32_t argmax(const float* values, int64_t n) {
   int64_t best = 0;
   for (int64_t i = 1; i < n; ++i)

@@ -27,6 +27,22 @@ std::string torch_bin_twin_dir(const std::string& fixture);
 // A model directory holding the twin's config.json and the fixture's .bin (and index) files only.
 std::string torch_bin_model_dir(const std::string& fixture);
 
+// Tiny checkpoints of the InternLM families as their published checkpoints lay them out:
+// internlm-7b style (q/k/v/o biases, "rotary" base), internlm-20b style (no bias, rope_theta),
+// internlm2 with KV groups of 4 (TP 2 splits the KV heads) and with one KV head and wqkv biases
+// (TP 2 replicates it), internlm3 with head_dim != hidden / heads, qkv and o/MLP biases, BF16.
+// Returns {name, make_tiny_model args}.
+std::vector<std::pair<std::string, std::string>> family_model_variants();
+
+// tests/engine/reference_internlm.py (float64 numpy, after each family's published modeling
+// code): the ids greedy decoding appends to `prompt`, and the logits each was chosen from.
+struct ReferenceGreedy {
+  std::vector<int32_t> ids;
+  std::vector<float> logits;  // [ids.size(), vocab]
+};
+ReferenceGreedy reference_internlm_greedy(const std::string& model_dir,
+                                          const std::vector<int32_t>& prompt, int new_tokens);
+
 int32_t argmax(const float* values, int64_t n);
 
 // max |a - b| / max |b| over n values.

@@ -1,4 +1,5 @@
-// Under mpirun -np N: every tiny model and stories260K split over N ranks (MpiCommunicator on
+// Under mpirun -np N: every tiny model (the InternLM families' too: at TP 4, internlm2's KV
+// heads are replicated) and stories260K split over N ranks (MpiCommunicator on
 // MPI_COMM_WORLD) gives the logits of the same model on one rank, within 1e-4 relative, on a
 // batched plan sequence mixing prefill chunks and decodes. Exit code 0 when all agree.
 #include <mpi.h>
@@ -6,9 +7,9 @@
 #include <cstdio>
 
 #include "engine/comm/mpi_communicator.hpp"
+#include "engine/comm/single_rank_communicator.hpp"
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "tests/engine/scenario.hpp"
-#include "engine/comm/single_rank_communicator.hpp"
 #include "tests/engine/test_models.hpp"
 
 namespace tpbench {
@@ -42,11 +43,13 @@ int main(int argc, char** argv) {
     tpbench::MpiCommunicator world(MPI_COMM_WORLD);
     std::vector<std::string> dirs;
     if (world.rank() == 0) tpbench::test::stories260k_dir();
-    for (const auto& [name, args] : tpbench::test::tiny_model_variants())
+    auto variants = tpbench::test::tiny_model_variants();
+    for (const auto& family : tpbench::test::family_model_variants()) variants.push_back(family);
+    for (const auto& [name, args] : variants)
       if (world.rank() == 0) tpbench::test::tiny_model_dir(name, args);
     world.barrier();
     dirs.push_back(tpbench::test::stories260k_dir());
-    for (const auto& [name, args] : tpbench::test::tiny_model_variants())
+    for (const auto& [name, args] : variants)
       dirs.push_back(tpbench::test::tiny_model_dir(name, args));
     for (const std::string& dir : dirs) failures += tpbench::check_model(dir, world);
   } catch (const std::exception& e) {

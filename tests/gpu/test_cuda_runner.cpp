@@ -1,9 +1,9 @@
 // CudaModelRunner end to end against the references: stories260K in fp32 reproduces the golden
-// greedy ids; fp32 logits match CpuModelRunner on the tiny test models; random tiny bf16 and
-// fp16 models agree with the CPU runner's top-1 token at >= 99% of positions, their logits
-// within 2e-2 (bf16) and 2.5e-3 (fp16) relative; the all-reduce in the model's dtype (through a
-// one-rank NCCL communicator) stays within the bf16 bound of the fp32 path; the decode-attention
-// kernels agree; the step timer times every kernel group. Skips without a GPU.
+// greedy ids; fp32 logits match CpuModelRunner on the tiny test models and the InternLM families;
+// random tiny bf16 and fp16 models agree with the CPU runner's top-1 token at >= 99% of positions,
+// their logits within 2e-2 (bf16) and 2.5e-3 (fp16) relative; the all-reduce in the model's dtype
+// (through a one-rank NCCL communicator) stays within the bf16 bound of the fp32 path; the
+// decode-attention kernels agree; the step timer times every kernel group. Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -57,6 +57,24 @@ TEST_F(CudaRunner, Stories260kFp32BatchedChunkedMatchesGolden) {
 
 TEST_F(CudaRunner, Fp32LogitsMatchCpuRunnerOnTinyModels) {
   for (const auto& [name, args] : test::tiny_model_variants()) {
+    SCOPED_TRACE(name);
+    const std::string dir = test::tiny_model_dir(name, args);
+    auto gpu = cuda_runner(dir, "float32");
+    auto cpu = cpu_runner(dir);
+    const test::LogitsByPosition want = test::run_scenario(*cpu, true, 4);
+    const test::LogitsByPosition got = test::run_scenario(*gpu, true, 4);
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto& [key, logits] : want)
+      EXPECT_LT(test::relative_error(got.at(key), logits), 1e-4)
+          << "sequence " << key.first << " position " << key.second;
+  }
+}
+
+// The InternLM families (q/k/v/o and MLP biases, internlm2's fused wqkv, internlm3's head_dim):
+// the GPU's fp32 logits equal the CPU runner's, whose greedy ids tests/engine/family_greedy.cpp
+// checks against the float64 reference.
+TEST_F(CudaRunner, Fp32LogitsMatchCpuRunnerOnInternlmFamilies) {
+  for (const auto& [name, args] : test::family_model_variants()) {
     SCOPED_TRACE(name);
     const std::string dir = test::tiny_model_dir(name, args);
     auto gpu = cuda_runner(dir, "float32");
