@@ -3,11 +3,12 @@
 // qwen2) that the CPU and CUDA backends implement.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tpbench {
 
 struct RopeScaling {
-  std::string type = "none";  // "none" | "linear" | "llama3"
+  std::string type = "none";  // "none" | "linear" | "llama3" | "dynamic"
   double factor = 1.0;
   double low_freq_factor = 1.0;                     // llama3
   double high_freq_factor = 4.0;                    // llama3
@@ -27,11 +28,26 @@ struct ModelConfig {
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
+  // Sliding-window attention: a layer with sliding_layers[l] attends to the last sliding_window
+  // positions only (keys p with p > q - sliding_window). 0 and an empty list: full attention.
+  int32_t sliding_window = 0;
+  std::vector<bool> sliding_layers;  // num_layers entries when sliding_window > 0
   bool tie_word_embeddings = false;
   bool qkv_bias = false;  // qwen2, or llama with attention_bias
   bool o_bias = false;    // llama with attention_bias
   int32_t bos_token_id = -1;
   int32_t eos_token_id = -1;
+
+  // The window of layer l: sliding_window when that layer slides, else 0 (full attention).
+  int32_t attention_window(int layer) const {
+    return sliding_window > 0 && sliding_layers.at(layer) ? sliding_window : 0;
+  }
+  // True when some layer slides.
+  bool has_sliding_window() const {
+    for (bool s : sliding_layers)
+      if (s) return true;
+    return false;
+  }
 };
 
 // Reads MODEL_DIR/config.json. Throws InputError naming the file and field on anything missing,
