@@ -24,9 +24,7 @@ constexpr int64_t kKvCapBytes = int64_t{4} << 30;
 
 // Engine ranks on this node (from MPI_Comm_split_type over the engine ranks): they share its
 // cores and memory.
-int ranks_on_node(const EngineOptions& options) {
-  return std::max(1, options.local_size);
-}
+int ranks_on_node(const EngineOptions& options) { return std::max(1, options.local_size); }
 
 int64_t mem_available_bytes() {
   std::ifstream in("/proc/meminfo");
