@@ -17,6 +17,9 @@ struct SequenceChunk {
   int32_t start_pos = 0;             // position of tokens[0]; KV for [0, start_pos) is cached
   std::vector<int32_t> block_table;  // KV blocks covering [0, start_pos + tokens.size())
   bool want_logits = false;          // the last token's logits are needed (decode, prefill end)
+  // The request's prompt length, fixed for its life (preemption included): dynamic RoPE scaling
+  // derives the request's rotary base from it (rope_base_for_request). 0: plain base.
+  int32_t prompt_len = 0;
 };
 
 struct StepPlan {
@@ -30,7 +33,8 @@ StepPlan decode_plan(const uint8_t* data, size_t size);
 
 struct KvLayout {
   int64_t bytes_per_block = 0;  // this rank's bytes for one block of block_size tokens, all layers
-  int32_t max_context = 0;      // model's max_position_embeddings
+  int32_t max_context = 0;      // longest request (prompt + max_new_tokens); 0: no limit
+  std::string max_context_why;  // what sets max_context, for the refusal message
 };
 
 // One row for a runner that samples on its device: the sequence's sampling parameters and

@@ -6,6 +6,8 @@ usage: make_tiny_model.py OUT_DIR [--tokenizer DIR | --no-tokenizer] [--seed S]
                           [--layers N] [--dim D] [--heads H] [--kv-heads K] [--head-dim HD]
                           [--intermediate I] [--vocab V] [--tie] [--bias true|false]
                           [--rope-theta B] [--dtype F32|F16|BF16] [--rope-scaling-llama3 FACTOR]
+                          [--rope-scaling-dynamic FACTOR] [--rope-parameters]
+                          [--sliding-window W [--max-window-layers N]] [--max-position P]
 
 OUT_DIR gets config.json, model.safetensors and (unless --no-tokenizer) the tokenizer files of
 DIR (default data/tokenizers/llama2, vocab 32000), so it serves as a MODEL directory for
@@ -98,6 +100,15 @@ def main():
     ap.add_argument("--dtype", default="F32", choices=["F32", "F16", "BF16"])
     ap.add_argument("--rope-scaling-llama3", type=float, default=0.0, metavar="FACTOR",
                     help="add Llama 3 rope_scaling with this factor")
+    ap.add_argument("--rope-scaling-dynamic", type=float, default=0.0, metavar="FACTOR",
+                    help="add dynamic (NTK) rope_scaling with this factor")
+    ap.add_argument("--rope-parameters", action="store_true",
+                    help="write rope_theta and the scaling as transformers v5's rope_parameters")
+    ap.add_argument("--sliding-window", type=int, default=0, metavar="W",
+                    help="sliding-window attention over W positions (mistral: every layer; "
+                         "qwen2: use_sliding_window, layers >= --max-window-layers)")
+    ap.add_argument("--max-window-layers", type=int, default=0, metavar="N",
+                    help="qwen2: the first layer that slides")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
@@ -191,6 +202,20 @@ def main():
         config["rope_scaling"] = {"rope_type": "llama3", "factor": args.rope_scaling_llama3,
                                   "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                                   "original_max_position_embeddings": 64}
+    if args.rope_scaling_dynamic > 0:
+        config["rope_scaling"] = {"rope_type": "dynamic", "factor": args.rope_scaling_dynamic}
+    if args.rope_parameters:
+        config["rope_parameters"] = dict(config.pop("rope_scaling") or {"rope_type": "default"},
+                                         rope_theta=config.pop("rope_theta"))
+    if args.model_type == "mistral":
+        config["sliding_window"] = args.sliding_window or None
+    elif args.model_type == "qwen2":
+        # Qwen2.5's configs carry a window that use_sliding_window false switches off.
+        config["use_sliding_window"] = args.sliding_window > 0
+        config["sliding_window"] = args.sliding_window or 32768
+        config["max_window_layers"] = args.max_window_layers if args.sliding_window else args.layers
+    elif args.sliding_window:
+        sys.exit("--sliding-window: only mistral and qwen2 have one")
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)

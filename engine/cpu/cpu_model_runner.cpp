@@ -49,16 +49,17 @@ struct CpuModelRunner::Scratch {
   std::vector<int32_t> ids, positions;
   std::vector<int64_t> slots;
   std::vector<cpu::AttentionSeq> seqs;
-  std::vector<float> x;             // residual stream [T, D]
-  std::vector<float> h;             // normalised input of the current block [T, D]
-  std::vector<float> q, k, v;       // [T, heads*hd], [T, kv_heads*hd]
-  std::vector<float> attn;          // [T, heads*hd]
-  std::vector<float> delta;         // o_proj / down_proj output, all-reduced [T, D]
-  std::vector<float> gate, up;      // [T, intermediate]
-  std::vector<float> cos, sin;      // [T, hd/2]
-  std::vector<float> final_h;       // normalised rows that want logits [n, D]
-  std::vector<float> local_logits;  // [n, local vocab]
-  std::vector<float> gathered;      // [tp, n, local vocab]
+  std::vector<float> x;                 // residual stream [T, D]
+  std::vector<float> h;                 // normalised input of the current block [T, D]
+  std::vector<float> q, k, v;           // [T, heads*hd], [T, kv_heads*hd]
+  std::vector<float> attn;              // [T, heads*hd]
+  std::vector<float> delta;             // o_proj / down_proj output, all-reduced [T, D]
+  std::vector<float> gate, up;          // [T, intermediate]
+  std::vector<float> cos, sin;          // [T, hd/2]
+  std::vector<float> request_inv_freq;  // [hd/2], a request's dynamic-RoPE frequencies
+  std::vector<float> final_h;           // normalised rows that want logits [n, D]
+  std::vector<float> local_logits;      // [n, local vocab]
+  std::vector<float> gathered;          // [tp, n, local vocab]
 };
 
 CpuModelRunner::CpuModelRunner(const EngineOptions& options, Communicator& comm)
@@ -78,7 +79,14 @@ CpuModelRunner::CpuModelRunner(const EngineOptions& options, Communicator& comm)
 CpuModelRunner::~CpuModelRunner() = default;
 
 KvLayout CpuModelRunner::kv_layout(int block_size) const {
-  return kv_layout_for(config_, shard_, block_size, sizeof(float));
+  KvLayout layout = kv_layout_for(config_, shard_, block_size, sizeof(float));
+  // Dynamic RoPE scaling is what lets a request run past max_position_embeddings (TurboMind
+  // bounds it by its session length only; here the KV cache does).
+  if (rope_base_varies(config_)) {
+    layout.max_context = 0;
+    layout.max_context_why.clear();
+  }
+  return layout;
 }
 
 int64_t CpuModelRunner::kv_budget_bytes(double fraction) const {
@@ -169,7 +177,15 @@ void CpuModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
   s.sin.resize(T * hd / 2);
 
   cpu::embedding_gather(weights_.embedding.data(), D, s.ids.data(), T, s.x.data());
-  cpu::rope_cos_sin(inv_freq_.data(), hd / 2, s.positions.data(), T, s.cos.data(), s.sin.data());
+  // Each chunk's rotary angles, with its request's base (dynamic scaling) or the model's.
+  for (size_t i = 0; i < plan.seqs.size(); ++i) {
+    const int64_t first = s.seqs[i].first_token, n = s.seqs[i].n_tokens;
+    const double base = rope_base_for_request(c, plan.seqs[i].prompt_len);
+    if (base != c.rope_theta) s.request_inv_freq = rope_inv_freq(c, base);
+    const std::vector<float>& freq = base != c.rope_theta ? s.request_inv_freq : inv_freq_;
+    cpu::rope_cos_sin(freq.data(), hd / 2, s.positions.data() + first, n,
+                      s.cos.data() + first * (hd / 2), s.sin.data() + first * (hd / 2));
+  }
 
   for (int l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = weights_.layers[l];
@@ -188,7 +204,7 @@ void CpuModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
                              k_cache_[l].get(), v_cache_[l].get());
     cpu::paged_attention(s.q.data(), k_cache_[l].get(), v_cache_[l].get(), s.seqs.data(),
                          static_cast<int>(s.seqs.size()), shard_.heads, shard_.kv_heads, c.head_dim,
-                         block_size_, s.attn.data());
+                         block_size_, s.attn.data(), c.attention_window(l));
     // Row-parallel o_proj: partial sums over this rank's heads; the bias is added once.
     cpu::linear(s.attn.data(), T, q_width, w.wo.data(), D, shard_.rank == 0 ? bias(w.bo) : nullptr,
                 s.delta.data());
@@ -245,6 +261,9 @@ std::string CpuModelRunner::describe() const {
       << " heads " << c.num_heads << "/" << c.num_kv_heads << " vocab " << c.vocab_size << ", tp "
       << shard_.size << ", weights " << std::fixed << std::setprecision(1)
       << static_cast<double>(weights_.bytes()) / (1 << 20) << " MiB/rank"
+      << (c.rope_scaling.type != "none" ? ", rope " + c.rope_scaling.type : std::string())
+      << (c.has_sliding_window() ? ", sliding window " + std::to_string(c.sliding_window)
+                                 : std::string())
       << (options_.dummy_weights ? " (dummy)" : "") << ", " << cpu::kernel_threads()
       << " threads/rank";
   return out.str();

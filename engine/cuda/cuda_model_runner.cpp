@@ -80,8 +80,22 @@ CudaModelRunner::~CudaModelRunner() {
   if (stream_ != nullptr) (void)cudaStreamDestroy(stream_);
 }
 
+// The cuda backend has neither dynamic RoPE scaling nor sliding-window attention: the scheduler
+// refuses, as failed requests naming why, those that would need them (prompt + max_new_tokens
+// past max_position_embeddings, or past the sliding window; within the window, full attention
+// is exact).
 KvLayout CudaModelRunner::kv_layout(int block_size) const {
-  return kv_layout_for(config_, shard_, block_size, static_cast<int>(dtype_bytes(dtype_)));
+  KvLayout layout =
+      kv_layout_for(config_, shard_, block_size, static_cast<int>(dtype_bytes(dtype_)));
+  if (rope_base_varies(config_))
+    layout.max_context_why =
+        "max_position_embeddings; dynamic RoPE scaling past it runs on the cpu backend only";
+  if (config_.has_sliding_window() && config_.sliding_window < layout.max_context) {
+    layout.max_context = config_.sliding_window;
+    layout.max_context_why =
+        "sliding_window; sliding-window attention runs on the cpu backend only";
+  }
+  return layout;
 }
 
 int64_t CudaModelRunner::kv_budget_bytes(double fraction) const {

@@ -42,6 +42,7 @@ KvLayout kv_layout_for(const ModelConfig& config, const TpShard& shard, int bloc
   layout.bytes_per_block = int64_t{config.num_layers} * 2 * block_size * shard.kv_heads *
                            config.head_dim * element_bytes;
   layout.max_context = config.max_position_embeddings;
+  layout.max_context_why = "max_position_embeddings";
   return layout;
 }
 

@@ -27,7 +27,9 @@ SchedulerConfig scheduler_config(const ModelRunner& runner, const EngineOptions&
   c.block_size = options.cache_block_seq_len;
   c.max_batch_size = options.max_batch_size;
   c.max_prefill_tokens = options.max_prefill_tokens;
-  c.max_context = runner.kv_layout(options.cache_block_seq_len).max_context;
+  const KvLayout layout = runner.kv_layout(options.cache_block_seq_len);
+  c.max_context = layout.max_context;
+  c.max_context_why = layout.max_context_why;
   return c;
 }
 

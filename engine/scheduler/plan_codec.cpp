@@ -1,6 +1,7 @@
 // Wire form (host byte order: every rank of a replica runs on the same kind of machine):
 //   u32 magic, u8 shutdown, u32 seq count, then per seq:
-//   u64 request_id, i32 start_pos, u8 want_logits, u32 n, i32 tokens[n], u32 m, i32 blocks[m]
+//   u64 request_id, i32 start_pos, i32 prompt_len, u8 want_logits, u32 n, i32 tokens[n], u32 m,
+//   i32 blocks[m]
 #include <cstring>
 #include <string>
 
@@ -74,6 +75,7 @@ void encode_plan_into(const StepPlan& plan, std::vector<uint8_t>& out) {
   for (const SequenceChunk& s : plan.seqs) {
     w.put(s.request_id);
     w.put(s.start_pos);
+    w.put(s.prompt_len);
     w.put(static_cast<uint8_t>(s.want_logits));
     w.put_ints(s.tokens);
     w.put_ints(s.block_table);
@@ -86,13 +88,14 @@ void decode_plan_into(const uint8_t* data, size_t size, StepPlan& plan) {
   TPBENCH_CHECK(magic == kPlanMagic, "plan: bad magic " + std::to_string(magic));
   plan.shutdown = r.get<uint8_t>() != 0;
   uint32_t n = r.get<uint32_t>();
-  // Each seq takes at least 21 bytes: a corrupt count fails here, not in a huge resize.
-  TPBENCH_CHECK(n <= r.left() / 21,
+  // Each seq takes at least 25 bytes: a corrupt count fails here, not in a huge resize.
+  TPBENCH_CHECK(n <= r.left() / 25,
                 "plan: " + std::to_string(n) + " seqs in " + std::to_string(r.left()) + " bytes");
   plan.seqs.resize(n);
   for (SequenceChunk& s : plan.seqs) {
     s.request_id = r.get<uint64_t>();
     s.start_pos = r.get<int32_t>();
+    s.prompt_len = r.get<int32_t>();
     s.want_logits = r.get<uint8_t>() != 0;
     r.get_ints(s.tokens);
     r.get_ints(s.block_table);

@@ -29,7 +29,8 @@ std::optional<std::string> Scheduler::add(EngineRequest&& request, uint64_t stre
                               std::to_string(total) + " tokens";
   if (config_.max_context > 0 && total > config_.max_context)
     return who + lengths + " exceeds the model's max context " +
-           std::to_string(config_.max_context);
+           std::to_string(config_.max_context) +
+           (config_.max_context_why.empty() ? "" : " (" + config_.max_context_why + ")");
   if (blocks_.blocks_for(total) > blocks_.num_blocks())
     return who + lengths + " needs " + std::to_string(blocks_.blocks_for(total)) +
            " KV blocks of " + std::to_string(config_.block_size) + " tokens; the whole cache has " +
@@ -80,6 +81,7 @@ void Scheduler::emit(StepPlan& plan, int32_t slot, int32_t n) {
   const int32_t end = s.num_computed + n;
   c.request_id = s.id;
   c.start_pos = s.num_computed;
+  c.prompt_len = s.prompt_len;
   c.tokens.assign(s.tokens.begin() + s.num_computed, s.tokens.begin() + end);
   c.block_table.assign(s.block_table.begin(), s.block_table.begin() + blocks_.blocks_for(end));
   c.want_logits = end == static_cast<int32_t>(s.tokens.size());

@@ -31,6 +31,7 @@ struct SchedulerConfig {
   int32_t max_batch_size = 0;      // running sequences
   int32_t max_prefill_tokens = 0;  // prefill tokens fed per step (decode tokens not counted)
   int32_t max_context = 0;         // 0: no model limit
+  std::string max_context_why;      // appended to the refusal of a longer request
 };
 
 struct Sequence {

@@ -1,8 +1,10 @@
 // Each kernels/cpu operation against a naive double-precision reference on awkward sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu/embedding.hpp"
@@ -132,7 +134,8 @@ TEST(CpuKernels, RopeRotatesQAndWritesRotatedKAndVIntoCacheSlots) {
   }
 }
 
-TEST(CpuKernels, PagedAttentionMatchesContiguousCausalAttention) {
+// window 0: full causal attention; else query position q sees the keys p > q - window.
+void check_paged_attention(int32_t window) {
   // Two sequences: a prefill chunk of 6 on top of 9 cached tokens, and a decode at position 12.
   const int heads = 6, kv_heads = 2, hd = 12, block_size = 5, num_blocks = 11;
   const int32_t starts[] = {9, 12}, counts[] = {6, 1};
@@ -144,18 +147,19 @@ TEST(CpuKernels, PagedAttentionMatchesContiguousCausalAttention) {
   std::vector<cpu::AttentionSeq> seqs = {{0, 6, 9, tables[0].data()}, {6, 1, 12, tables[1].data()}};
   std::vector<float> out(q.size());
   cpu::paged_attention(q.data(), k_cache.data(), v_cache.data(), seqs.data(), 2, heads, kv_heads,
-                       hd, block_size, out.data());
+                       hd, block_size, out.data(), window);
 
   std::vector<double> want(q.size());
   int64_t row = 0;
   for (int s = 0; s < 2; ++s)
     for (int i = 0; i < counts[s]; ++i, ++row) {
       const int32_t pos = starts[s] + i;
+      const int32_t first = window > 0 ? std::max(0, pos - window + 1) : 0;
       for (int h = 0; h < heads; ++h) {
         const int g = h / (heads / kv_heads);
-        std::vector<double> scores(pos + 1);
+        std::vector<double> scores(pos + 1, -1e300);
         double max_score = -1e300, sum = 0;
-        for (int32_t p = 0; p <= pos; ++p) {
+        for (int32_t p = first; p <= pos; ++p) {
           const int64_t cache_row =
               int64_t{tables[s][p / block_size]} * block_size + p % block_size;
           double dot = 0;
@@ -168,7 +172,7 @@ TEST(CpuKernels, PagedAttentionMatchesContiguousCausalAttention) {
         for (double& sc : scores) sum += (sc = std::exp(sc - max_score));
         for (int d = 0; d < hd; ++d) {
           double acc = 0;
-          for (int32_t p = 0; p <= pos; ++p) {
+          for (int32_t p = first; p <= pos; ++p) {
             const int64_t cache_row =
                 int64_t{tables[s][p / block_size]} * block_size + p % block_size;
             acc += scores[p] / sum * v_cache[cache_row * kv_stride + g * hd + d];
@@ -178,6 +182,19 @@ TEST(CpuKernels, PagedAttentionMatchesContiguousCausalAttention) {
       }
     }
   expect_near_all(out, want, 1e-5);
+}
+
+TEST(CpuKernels, PagedAttentionMatchesContiguousCausalAttention) {
+  check_paged_attention(0);
+}
+
+// Windows shorter than the context (3: inside one block; 7: across blocks) and one longer than it
+// (full attention again).
+TEST(CpuKernels, PagedAttentionSlidingWindowSeesTheLastWindowPositions) {
+  for (int32_t window : {3, 7, 100}) {
+    SCOPED_TRACE("window " + std::to_string(window));
+    check_paged_attention(window);
+  }
 }
 
 }  // namespace

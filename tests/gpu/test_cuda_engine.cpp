@@ -4,7 +4,9 @@
 // without a GPU.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "engine/comm/single_rank_communicator.hpp"
@@ -76,6 +78,66 @@ TEST(CudaEngine, GreedyIsGoldenAndSampledEqualsTheCpuEngine) {
   std::printf("sampled requests equal to the cpu engine's: %d / 8\n", sampled_equal);
   EXPECT_GE(sampled_equal, 6);
   std::printf("%s\n", cuda_engine->describe().c_str());
+}
+
+// The cuda backend has neither dynamic RoPE scaling nor sliding-window attention: a request
+// that would need them fails with a reason naming the setting; a shorter one on the same engine
+// runs and gives the cpu engine's greedy ids.
+TEST(CudaEngine, RefusesRequestsPastDynamicRopeOrTheWindowAndRunsShorterOnes) {
+  TPBENCH_REQUIRE_GPU();
+  const std::string shape = "--layers 3 --dim 64 --heads 8 --intermediate 96 --vocab 128 ";
+  struct Model {
+    std::string name, args;
+    int32_t long_prompt;
+    std::string why;
+  };
+  const std::vector<Model> models = {
+      {"tiny-llama-dynamic2",
+       shape + "--kv-heads 4 --max-position 64 --rope-scaling-dynamic 2 --seed 11", 100,
+       "max_position_embeddings; dynamic RoPE scaling past it runs on the cpu backend only"},
+      {"tiny-mistral-window16",
+       shape + "--model-type mistral --kv-heads 2 --sliding-window 16 --seed 12", 20,
+       "sliding_window; sliding-window attention runs on the cpu backend only"},
+  };
+  for (const Model& m : models) {
+    SCOPED_TRACE(m.name);
+    EngineOptions o;
+    o.model_dir = test::tiny_model_dir(m.name, m.args);
+    o.dtype = "float32";
+    o.cache_block_seq_len = 8;
+    o.kv_cache_bytes = 4 << 20;
+    EngineRequest too_long, fits;
+    too_long.id = 1;
+    too_long.prompt.assign(m.long_prompt, 7);
+    too_long.max_new_tokens = 5;
+    fits.id = 2;
+    fits.prompt = {3, 9, 27, 81, 115, 89, 11, 33, 99, 41};
+    fits.max_new_tokens = 6;  // 16 tokens: within the window and max_position_embeddings
+    SingleRankCommunicator comm;
+    EngineOptions cuda_options = o;
+    cuda_options.backend = "cuda";
+    auto cuda_engine = make_cuda_engine(cuda_options, comm);
+    cuda_engine->add(too_long);
+    cuda_engine->add(fits);
+    std::vector<StepResult::Failure> failures;
+    std::vector<int32_t> got;
+    while (cuda_engine->pending() > 0) {
+      StepResult step = cuda_engine->step();
+      failures.insert(failures.end(), step.failures.begin(), step.failures.end());
+      for (const auto& t : step.tokens) {
+        EXPECT_EQ(t.request_id, 2u);
+        got.push_back(t.token);
+      }
+    }
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_EQ(failures[0].request_id, 1u);
+    EXPECT_NE(failures[0].reason.find(m.why), std::string::npos) << failures[0].reason;
+    std::printf("refused: %s\n", failures[0].reason.c_str());
+    EngineOptions cpu_options = o;
+    cpu_options.backend = "cpu";
+    auto cpu_engine = make_cpu_engine(cpu_options, comm);
+    EXPECT_EQ(got, generate(*cpu_engine, {fits}).at(2));
+  }
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ class NullRunner final : public tpbench::ModelRunner {
     for (float& x : pattern_) x = normal(rng);
   }
   int32_t vocab_size() const override { return vocab_; }
-  tpbench::KvLayout kv_layout(int) const override { return {1 << 20, 4096}; }
+  tpbench::KvLayout kv_layout(int) const override { return {1 << 20, 4096, {}}; }
   int64_t kv_budget_bytes(double) const override { return int64_t{1} << 34; }  // 16384 blocks
   void allocate_kv(int32_t, int) override {}
   void forward(const tpbench::StepPlan& plan, std::vector<float>& logits) override {

@@ -86,7 +86,9 @@ class FakeModelRunner final : public ModelRunner {
   explicit FakeModelRunner(FakeRunnerConfig config) : config_(config) {}
 
   int32_t vocab_size() const override { return config_.vocab; }
-  KvLayout kv_layout(int) const override { return {config_.bytes_per_block, config_.max_context}; }
+  KvLayout kv_layout(int) const override {
+    return {config_.bytes_per_block, config_.max_context, {}};
+  }
   int64_t kv_budget_bytes(double fraction) const override {
     return static_cast<int64_t>(static_cast<double>(config_.budget_bytes) * fraction);
   }

@@ -183,6 +183,7 @@ TEST(BatchedEngine, ChunkedPrefillRespectsTheTokenBudget) {
     for (const SequenceChunk& c : plan.seqs) {
       EXPECT_EQ(c.start_pos, next_pos[c.request_id])
           << "chunks of " << c.request_id << " not contiguous";
+      EXPECT_EQ(static_cast<size_t>(c.prompt_len), prompt_len[c.request_id]);
       next_pos[c.request_id] = c.start_pos + static_cast<int32_t>(c.tokens.size());
       if (static_cast<size_t>(c.start_pos) < prompt_len[c.request_id]) {
         prefill += static_cast<int64_t>(c.tokens.size());

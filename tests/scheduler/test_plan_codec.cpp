@@ -16,6 +16,7 @@ StepPlan random_plan(uint32_t seed) {
   for (SequenceChunk& c : plan.seqs) {
     c.request_id = (static_cast<uint64_t>(rng()) << 32) | rng();
     c.start_pos = static_cast<int32_t>(rng() % 5000);
+    c.prompt_len = static_cast<int32_t>(rng() % 5000);
     c.want_logits = rng() % 2;
     c.tokens.resize(1 + rng() % 40);
     for (auto& t : c.tokens) t = static_cast<int32_t>(rng());  // any int32, negatives too
@@ -31,6 +32,7 @@ void expect_same(const StepPlan& a, const StepPlan& b) {
   for (size_t i = 0; i < a.seqs.size(); ++i) {
     EXPECT_EQ(a.seqs[i].request_id, b.seqs[i].request_id);
     EXPECT_EQ(a.seqs[i].start_pos, b.seqs[i].start_pos);
+    EXPECT_EQ(a.seqs[i].prompt_len, b.seqs[i].prompt_len);
     EXPECT_EQ(a.seqs[i].want_logits, b.seqs[i].want_logits);
     EXPECT_EQ(a.seqs[i].tokens, b.seqs[i].tokens);
     EXPECT_EQ(a.seqs[i].block_table, b.seqs[i].block_table);
