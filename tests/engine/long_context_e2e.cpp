@@ -65,8 +65,9 @@ std::vector<Case> cases(const std::string& model_dir) {
 
 int run_model(const std::string& model_dir, int kv_blocks, Communicator& comm) {
   EngineOptions options;
-  options.backend = "cpu";
+  options.backend = Backend::kCpu;
   options.model_dir = model_dir;
+  options.max_batch_size = 256;
   options.cache_block_seq_len = 8;
   options.max_prefill_tokens = 32;  // the 100-token prompt is prefilled in chunks
   options.local_size = comm.size();

@@ -103,7 +103,8 @@ TEST(CudaEngine, RefusesRequestsPastDynamicRopeOrTheWindowAndRunsShorterOnes) {
     SCOPED_TRACE(m.name);
     EngineOptions o;
     o.model_dir = test::tiny_model_dir(m.name, m.args);
-    o.dtype = "float32";
+    o.dtype = DtypeChoice::kFloat32;
+    o.max_batch_size = 256;
     o.cache_block_seq_len = 8;
     o.kv_cache_bytes = 4 << 20;
     EngineRequest too_long, fits;
@@ -115,7 +116,7 @@ TEST(CudaEngine, RefusesRequestsPastDynamicRopeOrTheWindowAndRunsShorterOnes) {
     fits.max_new_tokens = 6;  // 16 tokens: within the window and max_position_embeddings
     SingleRankCommunicator comm;
     EngineOptions cuda_options = o;
-    cuda_options.backend = "cuda";
+    cuda_options.backend = Backend::kCuda;
     auto cuda_engine = make_cuda_engine(cuda_options, comm);
     cuda_engine->add(too_long);
     cuda_engine->add(fits);
@@ -134,7 +135,7 @@ TEST(CudaEngine, RefusesRequestsPastDynamicRopeOrTheWindowAndRunsShorterOnes) {
     EXPECT_NE(failures[0].reason.find(m.why), std::string::npos) << failures[0].reason;
     std::printf("refused: %s\n", failures[0].reason.c_str());
     EngineOptions cpu_options = o;
-    cpu_options.backend = "cpu";
+    cpu_options.backend = Backend::kCpu;
     auto cpu_engine = make_cpu_engine(cpu_options, comm);
     EXPECT_EQ(got, generate(*cpu_engine, {fits}).at(2));
   }
