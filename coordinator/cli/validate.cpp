@@ -1,5 +1,6 @@
 #include "coordinator/cli/validate.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -68,6 +69,9 @@ std::vector<double> parse_percentile_list(const std::string& text) {
   }
   require(!points.empty() && (text.empty() || text.back() != ','),
           "--percentiles: '" + text + "' is not a comma list like 50,75,95,99");
+  // Each point once, ascending: the report's columns.
+  std::sort(points.begin(), points.end());
+  points.erase(std::unique(points.begin(), points.end()), points.end());
   return points;
 }
 

@@ -262,6 +262,22 @@ TEST(CliPercentiles, ParsesCommaListWithSpaces) {
             (std::vector<double>{0, 100}));
 }
 
+// A point given twice would print the same column twice; the columns go in ascending order.
+TEST(CliPercentiles, DuplicatesGoAndPointsAreSorted) {
+  EXPECT_EQ(parse_with_files({"--percentiles", "99,50,99,75,50.0"}).options.percentiles,
+            (std::vector<double>{50, 75, 99}));
+}
+
+TEST(CliPercentiles, EmptyValueSaysWhatIsExpected) {
+  try {
+    parse_with_files({"--percentiles="});
+    ADD_FAILURE() << "--percentiles= accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("comma list like 50,75,95,99"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ValidateWorld, AcceptsDivisors) {
   RunOptions o;
   o.tp = 2;
