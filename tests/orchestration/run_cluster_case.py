@@ -34,6 +34,10 @@ def main():
                     default="complete")
     ap.add_argument("--stderr-regex", default="")
     ap.add_argument("--limit-s", type=float, default=60)
+    ap.add_argument("--tiny-model-config", action="store_true",
+                    help="MODEL holds a config.json (2 layers, 2 KV heads of 8: 128 bytes of KV "
+                         "per token at 2-byte elements), for --kv-cache-bytes")
+    ap.add_argument("--expect-preemption", action="store_true")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     extra = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -49,6 +53,12 @@ def main():
             expected.append((len(prompt), out))
             f.write(json.dumps({"input_ids": prompt, "output_len": out}) + "\n")
     paths = {k: os.path.join(tmp, "out." + k) for k in ("json", "csv", "jsonl")}
+    if a.tiny_model_config:
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            json.dump({"model_type": "llama", "hidden_size": 32, "intermediate_size": 64,
+                       "num_hidden_layers": 2, "num_attention_heads": 4,
+                       "num_key_value_heads": 2, "vocab_size": 32000,
+                       "max_position_embeddings": 4096}, f)
 
     cmd = [x for x in a.mpiexec.split(";") if x] + ["-np", str(a.np)]
     env = dict(os.environ)
@@ -126,7 +136,10 @@ def main():
             if r["replica"] != r["id"] % a.replicas:
                 fail("request %d ran on replica %d, static round-robin says %d" %
                      (r["id"], r["replica"], r["id"] % a.replicas))
-    print("OK: %d requests, each exactly once" % a.requests)
+    preemptions = sum(r["preemptions"] for r in report["replicas"])
+    if a.expect_preemption and preemptions == 0:
+        fail("expected the bounded KV cache to preempt; no replica did")
+    print("OK: %d requests, each exactly once; %d preemptions" % (a.requests, preemptions))
 
 
 if __name__ == "__main__":
