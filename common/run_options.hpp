@@ -54,6 +54,8 @@ struct RunOptions {
   double sim_step_ms = -1;        // fixed step time; < 0 = linear model below
   double sim_base_ms = 5.0;       // linear model: base + per_token * tokens in step
   double sim_per_token_us = 20.0;
+  std::string sim_profile;        // --step-profile-out files to fit the step time to
+  std::string step_profile_out;   // any backend: each leader's steps as CSV
 };
 
 }  // namespace tpbench

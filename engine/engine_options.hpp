@@ -23,6 +23,8 @@ struct EngineOptions {
   double sim_step_ms = -1;
   double sim_base_ms = 5.0;
   double sim_per_token_us = 20.0;
+  std::string sim_profile;       // --step-profile-out files to fit the step time to (else above)
+  std::string step_profile_out;  // any backend: the leader writes one CSV row per step
 };
 
 }  // namespace tpbench

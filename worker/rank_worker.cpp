@@ -41,6 +41,8 @@ EngineOptions engine_options_for(const RunOptions& o, const std::string& backend
   e.sim_step_ms = o.sim_step_ms;
   e.sim_base_ms = o.sim_base_ms;
   e.sim_per_token_us = o.sim_per_token_us;
+  e.sim_profile = o.sim_profile;
+  e.step_profile_out = o.step_profile_out;
   return e;
 }
 
@@ -81,9 +83,12 @@ WorkerStatus RankWorker::prepare() {
   auto started = SteadyClock::now();
   try {
     comm_ = std::make_unique<MpiCommunicator>(setup_.replica_comm);
-    engine_ = make_engine(engine_options_for(setup_.options, setup_.backend, setup_.slots[replica],
-                                             setup_.local_rank, setup_.local_size),
-                          *comm_);
+    EngineOptions engine_options =
+        engine_options_for(setup_.options, setup_.backend, setup_.slots[replica], setup_.local_rank,
+                           setup_.local_size);
+    if (!engine_options.step_profile_out.empty() && setup_.slots.size() > 1)
+      engine_options.step_profile_out += ".replica" + std::to_string(replica);
+    engine_ = make_engine(engine_options, *comm_);
   } catch (const InputError& e) {
     status = {kExitBadInput, e.what()};
   } catch (const std::exception& e) {

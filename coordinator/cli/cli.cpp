@@ -115,6 +115,11 @@ void add_tpbench_options(CLI::App& app, RunOptions& o, Bindings& b) {
   app.add_option("--sim-base-ms", o.sim_base_ms, "sim backend: step time base in ms");
   app.add_option("--sim-per-token-us", o.sim_per_token_us,
                  "sim backend: step time per token in the step, in us");
+  app.add_option("--step-profile-out", o.step_profile_out,
+                 "Write each engine step's shape and forward time (CSV; PATH.replicaN per replica "
+                 "when there are several)");
+  app.add_option("--sim-profile", o.sim_profile,
+                 "sim backend: fit the step time to these --step-profile-out files (comma list)");
 }
 
 }  // namespace

@@ -137,6 +137,7 @@ void validate_paths(const RunOptions& o) {
   require_output_folder(o.csv_path, "--csv");
   require_output_folder(o.json_path, "--json");
   require_output_folder(o.requests_out_path, "--requests-out");
+  require_output_folder(o.step_profile_out, "--step-profile-out");
 }
 
 }  // namespace

@@ -44,6 +44,8 @@ nlohmann::ordered_json options_to_json(const RunOptions& o) {
   j["sim_step_ms"] = o.sim_step_ms;
   j["sim_base_ms"] = o.sim_base_ms;
   j["sim_per_token_us"] = o.sim_per_token_us;
+  j["step_profile_out"] = o.step_profile_out;
+  j["sim_profile"] = o.sim_profile;
   return j;
 }
 

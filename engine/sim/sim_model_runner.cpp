@@ -55,7 +55,12 @@ void SimModelRunner::wait_step(const StepPlan& plan) const {
   const int64_t start = steady_now_ns();
   const int64_t ns = time_.step_ns(step_shape(plan));
   if (ns <= 0) return;
-  std::this_thread::sleep_until(SteadyClock::time_point(std::chrono::nanoseconds(start + ns)));
+  // A sleep overshoots by tens of microseconds: sleep to just before the deadline, then yield.
+  const auto deadline = SteadyClock::time_point(std::chrono::nanoseconds(start + ns));
+  constexpr auto kYieldSpan = std::chrono::microseconds(100);
+  if (ns > std::chrono::nanoseconds(kYieldSpan).count())
+    std::this_thread::sleep_until(deadline - kYieldSpan);
+  while (SteadyClock::now() < deadline) std::this_thread::yield();
 }
 
 void SimModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
