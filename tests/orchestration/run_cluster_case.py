@@ -38,6 +38,8 @@ def main():
                     help="MODEL holds a config.json (2 layers, 2 KV heads of 8: 128 bytes of KV "
                          "per token at 2-byte elements), for --kv-cache-bytes")
     ap.add_argument("--expect-preemption", action="store_true")
+    ap.add_argument("--step-profile", action="store_true",
+                    help="pass --step-profile-out; check one file per replica, a row per step")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     extra = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -69,6 +71,9 @@ def main():
     cmd += [a.exe, dataset, tmp, "--dataset-name", "token-ids", "--backend", "sim",
             "-n", str(a.requests), "--json", paths["json"], "--csv", paths["csv"],
             "--requests-out", paths["jsonl"]] + extra
+    profile = os.path.join(tmp, "profile.csv")
+    if a.step_profile:
+        cmd += ["--step-profile-out", profile]
     print(" ".join(cmd))
     try:
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.limit_s)
@@ -136,6 +141,19 @@ def main():
             if r["replica"] != r["id"] % a.replicas:
                 fail("request %d ran on replica %d, static round-robin says %d" %
                      (r["id"], r["replica"], r["id"] % a.replicas))
+    if a.step_profile:
+        replicas = report["replicas"]
+        for r in replicas:
+            path = profile + (".replica%d" % r["replica"] if len(replicas) > 1 else "")
+            if not os.path.exists(path):
+                fail("no step profile %s for replica %d" % (path, r["replica"]))
+            rows = list(csv.DictReader(open(path)))
+            if len(rows) != r["steps"]:
+                fail("%s: %d rows for %d steps" % (path, len(rows), r["steps"]))
+            fed = sum(int(x["tokens"]) for x in rows)
+            if fed != r["prefill_tokens"] + r["decode_tokens"]:
+                fail("%s: %d tokens fed, the replica counted %d" %
+                     (path, fed, r["prefill_tokens"] + r["decode_tokens"]))
     preemptions = sum(r["preemptions"] for r in report["replicas"])
     if a.expect_preemption and preemptions == 0:
         fail("expected the bounded KV cache to preempt; no replica did")
