@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "common/error.hpp"
 
@@ -79,13 +80,32 @@ StepTimeFit fit_step_time(const std::vector<StepProfileRow>& rows, const std::st
     lo = std::min(lo, r.shape.tokens);
     hi = std::max(hi, r.shape.tokens);
   }
-  // Geometric knots inside (lo, hi), each kept only if enough steps lie beyond it to fix its
-  // slope.
+  // Geometric knots inside (lo, hi). A knot is kept only when enough steps lie beyond it and
+  // enough lie between it and the previous knot at other token counts than the segment's most
+  // common one (decode steps pile up at the batch size): a slope fixed by a handful of noisy
+  // steps would mispredict every batch size between them.
+  const int64_t min_rows = std::max<int64_t>(kMinRows, fit.rows / 20);
+  double prev = static_cast<double>(lo) - 1;
   for (int j = 1; j <= kMaxKnots; ++j) {
     const double k = lo * std::pow(static_cast<double>(hi) / lo, j / (kMaxKnots + 1.0));
-    const auto beyond = std::count_if(rows.begin(), rows.end(),
-                                      [&](const StepProfileRow& r) { return r.shape.tokens > k; });
-    if (beyond >= 5 && (fit.knots.empty() || k > fit.knots.back() + 1)) fit.knots.push_back(k);
+    std::map<int64_t, int64_t> segment;
+    int64_t beyond = 0;
+    for (const auto& r : rows) {
+      const double t = static_cast<double>(r.shape.tokens);
+      if (t > k)
+        ++beyond;
+      else if (t > prev)
+        ++segment[r.shape.tokens];
+    }
+    int64_t in_segment = 0, most = 0;
+    for (const auto& [tokens, n] : segment) {
+      in_segment += n;
+      most = std::max(most, n);
+    }
+    if (beyond >= min_rows && in_segment - most >= min_rows) {
+      fit.knots.push_back(k);
+      prev = k;
+    }
   }
 
   // Weighted least squares, weights 1 / t (a step's noise grows with its length), so the few
