@@ -51,6 +51,8 @@ struct EngineOptions {
   double sim_step_ms = -1;  // fixed step time; < 0 = base + per-token model below
   double sim_base_ms = 5.0;
   double sim_per_token_us = 20.0;
+  std::string sim_profile;       // --step-profile-out files to fit the step time to (else above)
+  std::string step_profile_out;  // any backend: the leader writes one CSV row per step
 
   // Set by the worker, not bound to a flag.
   uint64_t seed = 0;         // --seed: dummy weights

@@ -80,6 +80,8 @@ WorkerStatus RankWorker::prepare() {
       engine_options.node_all_gather = [node = setup_.node_comm](const std::string& mine) {
         return all_gather_strings(node, mine);
       };
+    if (!engine_options.step_profile_out.empty() && setup_.slots.size() > 1)
+      engine_options.step_profile_out += ".replica" + std::to_string(replica);
     engine_ = make_engine(engine_options, *comm_);
   } catch (const InputError& e) {
     status = {kExitBadInput, e.what()};

@@ -158,6 +158,14 @@ void visit_options(Options& o, Visitor& v) {
   v.option({"--sim-per-token-us", "sim_per_token_us",
             "sim backend: step time per token in the step, in us"},
            e.sim_per_token_us, at_least(0));
+  v.option({"--sim-profile", "sim_profile",
+            "sim backend: fit the step time to these --step-profile-out files (comma list) "
+            "instead of the --sim-* linear model"},
+           e.sim_profile, any_value());
+  v.option({"--step-profile-out", "step_profile_out",
+            "Each leader writes one CSV row per engine step (tokens, seqs, prefill tokens, "
+            "context tokens, forward ns); PATH.replicaN with several replicas"},
+           e.step_profile_out, any_value());
 }
 
 }  // namespace tpbench::cli

@@ -45,6 +45,14 @@ void validate_paths(const RunOptions& o) {
   require_file(o.dataset_path, "DATASET");
   if (model_is_needed(o)) require_exists(o.engine.model_dir, "MODEL");
   // --csv, --json and --requests-out: check_output_paths() on the coordinator's rank.
+  // Each leader writes its own --step-profile-out: its folder must exist on every rank.
+  if (!o.engine.step_profile_out.empty()) {
+    const fs::path parent = fs::path(o.engine.step_profile_out).parent_path();
+    std::error_code ec;
+    require(parent.empty() || fs::is_directory(parent, ec),
+            "--step-profile-out '" + o.engine.step_profile_out + "': folder '" + parent.string() +
+                "' not found");
+  }
 }
 
 }  // namespace

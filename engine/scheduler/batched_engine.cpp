@@ -114,12 +114,15 @@ StepResult BatchedEngine::step() {
   scheduler_.schedule(plan_);
   if (!plan_.seqs.empty()) {
     broadcast_plan(plan_);
+    const int64_t forward_start = steady_now_ns();
     if (runner_->samples_on_device()) {
       forward_sampled_on_device(plan_);
     } else {
       runner_->forward(plan_, logits_);
       sample_planned(plan_);
     }
+    if (!options_.step_profile_out.empty())
+      profile_.push_back({step_shape(plan_), steady_now_ns() - forward_start});
     result.tokens.reserve(sampled_.size());
     scheduler_.complete(sampled_.data(), result.tokens);
     ++steps_;
@@ -156,6 +159,7 @@ void BatchedEngine::shutdown() {
   StepPlan plan;
   plan.shutdown = true;
   broadcast_plan(plan);
+  if (!options_.step_profile_out.empty()) write_step_profile(options_.step_profile_out, profile_);
 }
 
 EngineStats BatchedEngine::stats() const {

@@ -5,6 +5,7 @@
 
 #include "engine/scheduler/batched_engine.hpp"
 #include "engine/scheduler/scheduler.hpp"
+#include "engine/scheduler/step_profile.hpp"
 
 namespace tpbench {
 
@@ -46,6 +47,7 @@ class BatchedEngine final : public Engine {
   bool shut_down_ = false;
   int64_t steps_ = 0;
   int64_t busy_ns_ = 0;
+  std::vector<StepProfileRow> profile_;  // with --step-profile-out
 };
 
 }  // namespace tpbench

@@ -6,7 +6,8 @@
 
 namespace tpbench {
 
-// No model: each step sleeps a modelled time and emits placeholder tokens.
+// --backend sim: SimModelRunner (no model; modelled step times, synthetic tokens) under the
+// batched engine, so the scheduler, KV block manager and TP plan broadcast are the real ones.
 std::unique_ptr<Engine> make_sim_engine(const EngineOptions& options, Communicator& comm);
 
 }  // namespace tpbench

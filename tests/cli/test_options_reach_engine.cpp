@@ -38,6 +38,10 @@ TEST(OptionsReachEngine, EveryFieldAsTheWorkerBuildsIt) {
                                          "3",
                                          "--sim-per-token-us",
                                          "4",
+                                         "--sim-profile",
+                                         "a.csv,b.csv",
+                                         "--step-profile-out",
+                                         "steps.csv",
                                          "--seed",
                                          "11",
                                          "--top-k",
@@ -49,8 +53,8 @@ TEST(OptionsReachEngine, EveryFieldAsTheWorkerBuildsIt) {
   // sets it on the command line above (or the worker sets it) and checks it below.
   const auto& [backend, model_dir, dtype, dummy_weights, max_batch_size, max_prefill_tokens,
                cache_block_seq_len, cache_max_entry_count, kv_cache_bytes, cuda_graphs, sim_step_ms,
-               sim_base_ms, sim_per_token_us, seed, local_rank, local_size, node_all_gather,
-               greedy_only] = e;
+               sim_base_ms, sim_per_token_us, sim_profile, step_profile_out, seed, local_rank,
+               local_size, node_all_gather, greedy_only] = e;
   const EngineOptions d;
   EXPECT_EQ(backend, Backend::kCuda);  // the resolved one, not the flag's
   EXPECT_EQ(model_dir, kModel);
@@ -65,6 +69,8 @@ TEST(OptionsReachEngine, EveryFieldAsTheWorkerBuildsIt) {
   EXPECT_DOUBLE_EQ(sim_step_ms, 2);
   EXPECT_DOUBLE_EQ(sim_base_ms, 3);
   EXPECT_DOUBLE_EQ(sim_per_token_us, 4);
+  EXPECT_EQ(sim_profile, "a.csv,b.csv");
+  EXPECT_EQ(step_profile_out, "steps.csv");
   EXPECT_EQ(seed, 11u);
   EXPECT_EQ(local_rank, 3);
   EXPECT_EQ(local_size, 4);
@@ -85,6 +91,8 @@ TEST(OptionsReachEngine, EveryFieldAsTheWorkerBuildsIt) {
   EXPECT_NE(sim_step_ms, d.sim_step_ms);
   EXPECT_NE(sim_base_ms, d.sim_base_ms);
   EXPECT_NE(sim_per_token_us, d.sim_per_token_us);
+  EXPECT_NE(sim_profile, d.sim_profile);
+  EXPECT_NE(step_profile_out, d.step_profile_out);
   EXPECT_NE(seed, d.seed);
   EXPECT_NE(local_rank, d.local_rank);
   EXPECT_NE(local_size, d.local_size);

@@ -44,6 +44,12 @@ def main():
                     help="stderr must hold exactly one 'profile_throughput: error:' line")
     ap.add_argument("--min-startup-s", type=float, default=0,
                     help="the JSON's startup_s (start-up before t0) must be at least this")
+    ap.add_argument("--tiny-model-config", action="store_true",
+                    help="MODEL holds a config.json (2 layers, 2 KV heads of 8: 128 bytes of KV "
+                         "per token at 2-byte elements), for --kv-cache-bytes")
+    ap.add_argument("--expect-preemption", action="store_true")
+    ap.add_argument("--step-profile", action="store_true",
+                    help="pass --step-profile-out; check one file per replica, a row per step")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     extra = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -59,6 +65,12 @@ def main():
             expected.append((len(prompt), out))
             f.write(json.dumps({"input_ids": prompt, "output_len": out}) + "\n")
     paths = {k: os.path.join(tmp, "out." + k) for k in ("json", "csv", "jsonl")}
+    if a.tiny_model_config:
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            json.dump({"model_type": "llama", "hidden_size": 32, "intermediate_size": 64,
+                       "num_hidden_layers": 2, "num_attention_heads": 4,
+                       "num_key_value_heads": 2, "vocab_size": 32000,
+                       "max_position_embeddings": 4096}, f)
 
     cmd = [x for x in a.mpiexec.split(";") if x] + ["-np", str(a.np)]
     env = dict(os.environ)
@@ -69,6 +81,9 @@ def main():
     cmd += [a.exe, dataset, tmp, "--dataset-name", "token-ids", "--backend", "sim",
             "-n", str(a.requests), "--json", paths["json"], "--csv", paths["csv"],
             "--requests-out", paths["jsonl"]] + extra
+    profile = os.path.join(tmp, "profile.csv")
+    if a.step_profile:
+        cmd += ["--step-profile-out", profile]
     print(" ".join(cmd))
     started = time.monotonic()
     try:
@@ -155,7 +170,23 @@ def main():
             if r["replica"] != r["id"] % a.replicas:
                 fail("request %d ran on replica %d, static round-robin says %d" %
                      (r["id"], r["replica"], r["id"] % a.replicas))
-    print("OK: %d requests, each exactly once" % a.requests)
+    if a.step_profile:
+        replicas = report["replicas"]
+        for r in replicas:
+            path = profile + (".replica%d" % r["replica"] if len(replicas) > 1 else "")
+            if not os.path.exists(path):
+                fail("no step profile %s for replica %d" % (path, r["replica"]))
+            rows = list(csv.DictReader(open(path)))
+            if len(rows) != r["steps"]:
+                fail("%s: %d rows for %d steps" % (path, len(rows), r["steps"]))
+            fed = sum(int(x["tokens"]) for x in rows)
+            if fed != r["prefill_tokens"] + r["decode_tokens"]:
+                fail("%s: %d tokens fed, the replica counted %d" %
+                     (path, fed, r["prefill_tokens"] + r["decode_tokens"]))
+    preemptions = sum(r["preemptions"] for r in report["replicas"])
+    if a.expect_preemption and preemptions == 0:
+        fail("expected the bounded KV cache to preempt; no replica did")
+    print("OK: %d requests, each exactly once; %d preemptions" % (a.requests, preemptions))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
+#include "common/error.hpp"
 #include "engine/comm/communicator.hpp"
+#include "engine/scheduler/kv_capacity.hpp"
+#include "engine/scheduler/step_shape.hpp"
 #include "engine/sim/sim_engine.hpp"
+#include "engine/sim/sim_model_runner.hpp"
+#include "engine/sim/step_time_model.hpp"
 #include "worker/leader.hpp"
 
 namespace tpbench {
@@ -36,7 +43,9 @@ EngineRequest req(uint64_t id, int prompt, int out) {
   return r;
 }
 
-TEST(SimEngine, PrefillThenOneTokenPerStepWithinMaxBatch) {
+// The sim backend is the batched engine with SimModelRunner: admission, chunking and
+// preemption are the real scheduler's.
+TEST(SimBackend, PrefillThenOneTokenPerStepWithinMaxBatch) {
   SoloComm comm;
   auto e = make_sim_engine(sim_options(2), comm);
   e->add(req(0, 5, 3));
@@ -62,26 +71,120 @@ TEST(SimEngine, PrefillThenOneTokenPerStepWithinMaxBatch) {
   EXPECT_EQ(st.steps, 3);
   EXPECT_EQ(st.prefill_tokens, 5 + 6 + 7);
   EXPECT_EQ(st.decode_tokens, 0 + 1 + 2);
+  EXPECT_EQ(st.preemptions, 0);
+  EXPECT_EQ(st.kv_blocks_total, kMaxKvBlocks);  // unbounded by default
 }
 
-TEST(SimEngine, MaxPrefillTokensDefersAdmission) {
+TEST(SimBackend, MaxPrefillTokensChunksThePrompt) {
   SoloComm comm;
   EngineOptions o = sim_options(8);
   o.max_prefill_tokens = 10;
   auto e = make_sim_engine(o, comm);
   e->add(req(0, 8, 2));
   e->add(req(1, 8, 2));
-  EXPECT_EQ(e->step().tokens.size(), 1u);  // 8 + 8 > 10: the second waits
-  EXPECT_EQ(e->step().tokens.size(), 2u);
+  EXPECT_EQ(e->step().tokens.size(), 1u);  // 8 + 2 of the second prompt; it has no token yet
+  EXPECT_EQ(e->stats().prefill_tokens, 10);
+  EXPECT_EQ(e->step().tokens.size(), 2u);  // the first decodes, the second's last 6 tokens
+  EXPECT_EQ(e->stats().prefill_tokens, 16);
 }
 
-TEST(SimEngine, NonPositiveOutputIsAFailure) {
+TEST(SimBackend, NonPositiveOutputIsAFailure) {
   SoloComm comm;
   auto e = make_sim_engine(sim_options(4), comm);
   e->add(req(3, 4, 0));
   StepResult s = e->step();
   ASSERT_EQ(s.failures.size(), 1u);
   EXPECT_EQ(s.failures[0].request_id, 3u);
+}
+
+// Runs every request to the end; returns each request's tokens.
+std::map<uint64_t, std::vector<int32_t>> run_all(Engine& e, int requests) {
+  for (int i = 0; i < requests; ++i) e.add(req(static_cast<uint64_t>(i), 40 + i % 50, 30 + i % 7));
+  std::map<uint64_t, std::vector<int32_t>> out;
+  while (e.pending() > 0) {
+    StepResult s = e.step();
+    EXPECT_TRUE(s.failures.empty());
+    for (const auto& t : s.tokens) out[t.request_id].push_back(t.token);
+  }
+  return out;
+}
+
+// A model directory holding only config.json (all the bounded sim reads): 2 layers x 2 KV heads
+// x head_dim 8, so 2 x 2 x 2 x 8 x 2 bytes = 128 bytes of KV per token at 2-byte elements.
+std::string tiny_model_dir() {
+  const std::string dir = ::testing::TempDir() + "/sim_tiny_model";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/config.json") << R"({"model_type": "llama", "hidden_size": 32,
+    "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+    "num_key_value_heads": 2, "vocab_size": 300, "max_position_embeddings": 4096,
+    "rms_norm_eps": 1e-5})";
+  return dir;
+}
+
+TEST(SimBackend, BoundedKvCachePreemptsAndKeepsTheTokens) {
+  SoloComm comm;
+  auto unbounded = make_sim_engine(sim_options(64), comm);
+  const auto reference = run_all(*unbounded, 40);
+  EXPECT_EQ(unbounded->stats().preemptions, 0);
+
+  EngineOptions o = sim_options(64);
+  o.model_dir = tiny_model_dir();
+  o.cache_block_seq_len = 16;
+  o.kv_cache_bytes = 128 * 16 * 40;  // 40 blocks of 16 tokens: a handful of requests at a time
+  auto bounded = make_sim_engine(o, comm);
+  EXPECT_EQ(bounded->stats().kv_blocks_total, 40);
+  EXPECT_NE(bounded->describe().find("128 bytes/token"), std::string::npos) << bounded->describe();
+  const auto tokens = run_all(*bounded, 40);
+  EXPECT_GT(bounded->stats().preemptions, 0);
+  ASSERT_EQ(tokens.size(), reference.size());
+  for (const auto& [id, ids] : tokens) {
+    // The bounded run draws from the model's vocabulary, the same hash of (request, position).
+    const auto& want = reference.at(id);
+    ASSERT_EQ(ids.size(), want.size()) << "request " << id;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const int64_t pos = 40 + static_cast<int64_t>(id % 50) + static_cast<int64_t>(i);
+      EXPECT_EQ(ids[i], sim_token(id, pos, 300));
+      EXPECT_EQ(want[i], sim_token(id, pos, kSimDefaultVocab));
+    }
+  }
+}
+
+TEST(SimBackend, KvCacheBytesNeedsAModelConfig) {
+  SoloComm comm;
+  EngineOptions o = sim_options(4);
+  o.kv_cache_bytes = 1 << 20;
+  EXPECT_THROW(make_sim_engine(o, comm), InputError);
+  o.model_dir = ::testing::TempDir() + "/no_such_model";
+  EXPECT_THROW(make_sim_engine(o, comm), InputError);
+}
+
+TEST(SimBackend, StepTimeModels) {
+  EngineOptions o;
+  StepShape shape;
+  shape.tokens = 100;
+  o.sim_base_ms = 2;
+  o.sim_per_token_us = 30;
+  EXPECT_EQ(StepTimeModel(o).step_ns(shape), 2'000'000 + 3'000'000);
+  o.sim_step_ms = 0.5;
+  EXPECT_EQ(StepTimeModel(o).step_ns(shape), 500'000);
+  o.sim_step_ms = -1;
+  o.sim_base_ms = -1;
+  EXPECT_THROW(StepTimeModel{o}, InputError);
+}
+
+TEST(SimBackend, StepShapeCountsContextReads) {
+  StepPlan plan;
+  plan.seqs.resize(2);
+  plan.seqs[0].tokens = {1, 2, 3};  // prefill chunk at 4..6: reads 5 + 6 + 7 positions
+  plan.seqs[0].start_pos = 4;
+  plan.seqs[1].tokens = {9};  // decode at 10: reads 11
+  plan.seqs[1].start_pos = 10;
+  plan.seqs[1].want_logits = true;
+  const StepShape s = step_shape(plan);
+  EXPECT_EQ(s.tokens, 4);
+  EXPECT_EQ(s.seqs, 2);
+  EXPECT_EQ(s.prefill_tokens, 3);
+  EXPECT_EQ(s.context_tokens, 5 + 6 + 7 + 11);
 }
 
 // Counts what the leader keeps in flight.

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <numeric>
 #include <random>
 
 #include "common/error.hpp"
+#include "engine/scheduler/step_profile.hpp"
 #include "engine_harness.hpp"
 
 namespace tpbench {
@@ -200,6 +202,34 @@ TEST(BatchedEngine, ChunkedPrefillRespectsTheTokenBudget) {
   EXPECT_GE(long_chunks, 5 + 9);  // 30 prompt tokens in chunks of <= 7, then 9 decodes
   for (const auto& r : reqs)
     EXPECT_EQ(out.tokens[r.id], reference_greedy(r.prompt, r.max_new_tokens, rc.vocab));
+}
+
+// --step-profile-out: one row per step, its shape that of the plan the runner ran, written on
+// shutdown.
+TEST(BatchedEngine, StepProfileHasEveryStepsShape) {
+  FakeRunnerConfig rc;
+  SingleRankCommunicator comm;
+  EngineOptions o = options_with_blocks(rc, 200, 4, 8, 7);
+  o.step_profile_out = ::testing::TempDir() + "/step_profile.csv";
+  std::remove(o.step_profile_out.c_str());
+  auto h = make_harness(rc, o, comm);
+  h.runner->record_plans(true);
+  std::mt19937 rng(5);
+  run_to_completion(*h.engine, testing::random_requests(rng, 10, 12, 10, rc.vocab, 0), {}, 10000);
+  h.engine->shutdown();
+  const auto rows = read_step_profiles(o.step_profile_out, "--sim-profile");
+  const auto& plans = h.runner->recorded();
+  ASSERT_EQ(rows.size(), plans.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const StepShape want = step_shape(plans[i]);
+    EXPECT_EQ(rows[i].shape.tokens, want.tokens);
+    EXPECT_EQ(rows[i].shape.seqs, want.seqs);
+    EXPECT_EQ(rows[i].shape.prefill_tokens, want.prefill_tokens);
+    EXPECT_EQ(rows[i].shape.context_tokens, want.context_tokens);
+    EXPECT_GT(rows[i].forward_ns, 0);
+  }
+  std::ofstream(o.step_profile_out, std::ios::app) << "3,1,0,x,5\n";
+  EXPECT_THROW(read_step_profiles(o.step_profile_out, "--sim-profile"), InputError);
 }
 
 TEST(BatchedEngine, ImpossibleRequestsFailAndTheRunGoesOn) {

@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "engine/scheduler/kv_block_manager.hpp"
+#include "engine/scheduler/kv_capacity.hpp"
 
 namespace tpbench {
 namespace {
@@ -68,6 +69,39 @@ TEST(KvBlockManager, DoubleReleaseIsCaught) {
   std::vector<int32_t> copy = a;
   m.release(a);
   EXPECT_THROW(m.release(copy), InternalError);
+}
+
+// Lowest ids first; a returned block is handed out again before any block never used.
+TEST(KvBlockManager, HandsOutLowestIdsAndReusesReturnedBlocksFirst) {
+  KvBlockManager m(6, 1);
+  std::vector<int32_t> a, b, c;
+  ASSERT_TRUE(m.grow(a, 2));
+  ASSERT_TRUE(m.grow(b, 2));
+  EXPECT_EQ(a, (std::vector<int32_t>{0, 1}));
+  EXPECT_EQ(b, (std::vector<int32_t>{2, 3}));
+  m.release(a);
+  ASSERT_TRUE(m.grow(c, 3));
+  EXPECT_EQ(c, (std::vector<int32_t>{1, 0, 4}));
+  m.check_invariants();
+}
+
+// The sim backend's unbounded cache: the largest pool costs memory only for blocks in use.
+TEST(KvBlockManager, LargestPoolIsCheapAndCorrect) {
+  std::vector<KvBlockManager> pools;
+  for (int i = 0; i < 200; ++i) pools.emplace_back(kMaxKvBlocks, 64);  // 200 x 2^24 blocks
+  KvBlockManager& m = pools.back();
+  std::vector<int32_t> a, b;
+  ASSERT_TRUE(m.grow(a, 64 * 1000));
+  ASSERT_TRUE(m.grow(b, 1));
+  EXPECT_EQ(m.num_used(), 1001);
+  EXPECT_EQ(m.num_free(), kMaxKvBlocks - 1001);
+  EXPECT_EQ(b.front(), 1000);
+  EXPECT_TRUE(m.in_use(999));
+  EXPECT_FALSE(m.in_use(1001));
+  EXPECT_FALSE(m.in_use(kMaxKvBlocks - 1));
+  m.release(a);
+  EXPECT_EQ(m.num_free(), kMaxKvBlocks - 1);
+  m.check_invariants();
 }
 
 TEST(KvBlockManager, RandomAllocFreeKeepsInvariants) {
