@@ -35,7 +35,7 @@ SimModelRunner::SimModelRunner(const EngineOptions& options, Communicator& comm)
   } catch (const InputError& e) {
     throw InputError(std::string("--kv-cache-bytes with --backend sim: ") + e.what());
   }
-  element_bytes_ = options.dtype == "float32" ? 4 : 2;
+  element_bytes_ = options.dtype == DtypeChoice::kFloat32 ? 4 : 2;
   layout_per_token_ = kv_layout_for(config, shard, 1, element_bytes_);
   vocab_ = config.vocab_size;
   bounded_ = true;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "engine/comm/communicator.hpp"
-#include "engine/engine_options.hpp"
+#include "common/engine_options.hpp"
 #include "engine/model_runner.hpp"
 #include "engine/sim/step_time_model.hpp"
 

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/engine_options.hpp"
+#include "common/engine_options.hpp"
 #include "engine/scheduler/step_shape.hpp"
 #include "engine/sim/step_time_fit.hpp"
 
