@@ -33,10 +33,8 @@ struct Published {
 
 // configs/<name> -> the published size (configs/README.md cites each).
 const std::map<std::string, Published> kPublished{
-    {"llama-2-7b", {6'738'415'616.0, "llama"}},
-    {"Llama-3.1-8B", {8'030'261'248.0, "llama"}},
-    {"Qwen2.5-7B", {7'615'616'512.0, "qwen2"}},
-    {"internlm-7b", {7.32e9, "internlm"}},
+    {"llama-2-7b", {6'738'415'616.0, "llama"}},     {"Llama-3.1-8B", {8'030'261'248.0, "llama"}},
+    {"Qwen2.5-7B", {7'615'616'512.0, "qwen2"}},     {"internlm-7b", {7.32e9, "internlm"}},
     {"internlm2_5-7b-chat", {7.74e9, "internlm2"}},
 };
 
@@ -67,7 +65,7 @@ TEST(ShippedConfigs, FamilyFlagsAsPublished) {
   EXPECT_EQ(llama31.num_kv_heads, 8);
   EXPECT_FALSE(llama31.qkv_bias);
   const ModelConfig qwen = load_model_config(dir + "Qwen2.5-7B");
-  EXPECT_TRUE(qwen.qkv_bias);   // q/k/v biases, no o_proj bias
+  EXPECT_TRUE(qwen.qkv_bias);  // q/k/v biases, no o_proj bias
   EXPECT_FALSE(qwen.o_bias);
   EXPECT_EQ(qwen.head_dim, 128);
   EXPECT_FALSE(qwen.has_sliding_window());  // sliding_window 131072 with use_sliding_window false
