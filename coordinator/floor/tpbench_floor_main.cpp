@@ -17,7 +17,6 @@
 #include "common/error.hpp"
 #include "common/run_options.hpp"
 #include "coordinator/cli/hub_cache.hpp"
-#include "coordinator/cli/hub_cache.hpp"
 #include "coordinator/floor/floor_json.hpp"
 #include "coordinator/floor/floor_model.hpp"
 #include "coordinator/workload/workload.hpp"
