@@ -33,7 +33,10 @@ constexpr const auto& enum_names(Dispatch) {
 }
 
 struct RunOptions {
-  std::string dataset_path;  // positional DATASET (MODEL is engine.model_dir)
+  std::string dataset_path;  // positional DATASET
+  // positional MODEL as given: a local path or a hub id; engine.model_dir holds the folder it
+  // resolves to (coordinator/cli/hub_cache.hpp), the same on every rank.
+  std::string model;
 
   // LMDeploy profile_throughput.py names and defaults
   int concurrency = 256;
@@ -64,6 +67,7 @@ struct RunOptions {
   bool dry_run = false;
   bool coordinator_only_rank = false;
   std::string coordinator_addr;  // "" = 127.0.0.1 on one host, else all interfaces
+  std::string revision;          // hub id MODEL: branch, tag or commit; "" = main
 
   // Backend, model, KV cache, batch limits: what each rank's engine is built from.
   EngineOptions engine;

@@ -58,9 +58,10 @@ void visit_options(Options& o, Visitor& v) {
                 "Dataset file: ShareGPT JSON (sharegpt; random takes its prompt text from it), "
                 "or JSON lines of {\"input_ids\", \"output_len\"} (token-ids)"},
                o.dataset_path);
-  v.positional(
-      {"MODEL", "model", "Model directory (HF config.json, *.safetensors, tokenizer files)"},
-      e.model_dir);
+  v.positional({"MODEL", "model",
+                "Model directory (HF config.json, weights, tokenizer files), or a hub id "
+                "(org/name) found in the local Hugging Face cache"},
+               o.model);
   v.option({"-c,--concurrency", "concurrency",
             "Requests in flight over the whole cluster (closed loop)"},
            o.concurrency, at_least(1));
@@ -150,6 +151,9 @@ void visit_options(Options& o, Visitor& v) {
             "IP, interface or host name the coordinator binds (default: loopback on one host, "
             "else all interfaces)"},
            o.coordinator_addr, any_value());
+  v.option({"--revision", "revision",
+            "Hub id MODEL: the branch, tag or commit of the cached snapshot (default main)"},
+           o.revision, any_value());
   v.option({"--sim-step-ms", "sim_step_ms",
             "sim backend: fixed step time in ms (< 0: base + per-token model)"},
            e.sim_step_ms, any_value());

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "coordinator/cli/hub_cache.hpp"
 
 namespace tpbench::cli {
 namespace {
@@ -81,6 +82,17 @@ std::vector<double> parse_percentile_list(const std::string& text) {
   std::sort(points.begin(), points.end());
   points.erase(std::unique(points.begin(), points.end()), points.end());
   return points;
+}
+
+void resolve_model(RunOptions& options) {
+  try {
+    options.engine.model_dir =
+        resolve_model_dir(options.model, options.revision, process_environment());
+  } catch (const InputError&) {
+    // A run that never reads MODEL keeps it as written.
+    if (model_is_needed(options) || !options.revision.empty()) throw;
+    options.engine.model_dir = options.model;
+  }
 }
 
 void validate_options(const RunOptions& options) {

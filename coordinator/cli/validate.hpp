@@ -11,6 +11,11 @@ namespace tpbench::cli {
 // "50,75,95,99" -> {50, 75, 95, 99}; throws InputError naming --percentiles.
 std::vector<double> parse_percentile_list(const std::string& text);
 
+// Sets options.engine.model_dir from MODEL (options.model) and --revision: a local path as is,
+// a hub id as its snapshot in the local Hugging Face cache. Throws InputError when MODEL is
+// needed and cannot be found.
+void resolve_model(RunOptions& options);
+
 // The checks across options and the file checks that do not need the world size; throws
 // InputError.
 void validate_options(const RunOptions& options);

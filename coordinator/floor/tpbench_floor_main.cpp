@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/enum_names.hpp"
 #include "common/error.hpp"
 #include "common/run_options.hpp"
+#include "coordinator/cli/hub_cache.hpp"
 #include "coordinator/floor/floor_json.hpp"
 #include "coordinator/floor/floor_model.hpp"
 #include "coordinator/workload/workload.hpp"
@@ -64,7 +64,7 @@ int run(int argc, char** argv) {
   std::string dataset_name = "sharegpt";
   app.add_option("DATASET", o.dataset_path, "Dataset file, as profile_throughput takes it");
   app.add_option("MODEL", o.engine.model_dir,
-                 "Model directory (its tokenizer builds the workload)");
+                 "Model directory or cached hub id (its tokenizer builds the workload)");
   app.add_option("--inputs", inputs_path,
                  "Floor-inputs JSON of the card (tests/gpu/measure_floor_inputs)")
       ->required();
@@ -100,6 +100,8 @@ int run(int argc, char** argv) {
     throw InputError("give either DATASET MODEL or --requests-jsonl");
   if (from_dataset && o.engine.model_dir.empty())
     throw InputError("MODEL is required with DATASET (its tokenizer builds the workload)");
+  if (from_dataset)  // a hub id, as profile_throughput takes it
+    o.engine.model_dir = cli::resolve_model_dir(o.engine.model_dir, "", cli::process_environment());
 
   const FloorInputs inputs = load_floor_inputs(inputs_path);
   const std::vector<FloorRequest> requests =

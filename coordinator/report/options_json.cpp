@@ -48,6 +48,7 @@ nlohmann::ordered_json options_to_json(const RunOptions& o) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   JsonWriter writer(j);
   cli::visit_options(o, writer);
+  j["model_dir"] = o.engine.model_dir;  // what MODEL resolved to (a hub id: its snapshot)
   return j;
 }
 

@@ -18,6 +18,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "engine/tokenizer/added_tokens.hpp"
 #include "engine/tokenizer/piece_cache.hpp"
 #include "engine/tokenizer/sentencepiece_bpe.hpp"
 #include "engine/tokenizer/special_splitter.hpp"
@@ -53,6 +54,15 @@ class SentencePieceTokenizer final : public Tokenizer {
     for (int id = 0; id < processor_.GetPieceSize(); ++id)
       if (processor_.IsControl(id) || processor_.IsUnknown(id))
         specials_.add(SpecialToken{processor_.IdToPiece(id), id});
+    // tokenizer_config.json's added tokens (InternLM2's chat markers), split out as HF does.
+    for (SpecialToken& token : read_added_tokens(file.parent_path() / "tokenizer_config.json")) {
+      if (token.id >= processor_.GetPieceSize())
+        throw InputError((file.parent_path() / "tokenizer_config.json").string() +
+                         ": added token '" + token.content + "' has id " +
+                         std::to_string(token.id) + ", outside the " +
+                         std::to_string(processor_.GetPieceSize()) + " pieces of " + file.string());
+      specials_.add(std::move(token));
+    }
     words_are_independent_ = no_piece_spans_a_space();
     if (preferred == SentencePieceEngine::kNativeBpe && use_native_bpe(file)) {
       engine_ = SentencePieceEngine::kNativeBpe;

@@ -127,6 +127,8 @@ TEST(OptionsJson, ConfigHasEveryTableKeyInTableOrder) {
   const nlohmann::ordered_json j = options_to_json(defaults);
   std::vector<std::string> written;
   for (const auto& item : j.items()) written.push_back(item.key());
+  // Then the one key no flag sets: the folder MODEL resolved to.
+  collector.keys.push_back("model_dir");
   EXPECT_EQ(written, collector.keys);
   EXPECT_EQ(std::set<std::string>(written.begin(), written.end()).size(), written.size());
   // Keys that scripts/compare and tests/slurm read.
@@ -147,6 +149,7 @@ TEST(OptionsJson, ValuesAreWrittenAsTheCommandLineSpellsThem) {
   EXPECT_EQ(d["stream_output"], true);
   EXPECT_EQ(d["startup_timeout"], 600.0);
   EXPECT_EQ(d["model"], kModel);
+  EXPECT_EQ(d["model_dir"], kModel);  // a local path resolves to itself
 
   const nlohmann::ordered_json j = options_to_json(parse_with_files({"--backend",
                                                                      "sim",

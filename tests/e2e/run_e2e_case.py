@@ -55,6 +55,21 @@ def case_golden(args, work):
         print("skipped: --backend cuda needs a GPU and nvidia-smi -L lists none")
         sys.exit(SKIPPED)
     model = convert_stories(args, work)
+    env = None
+    if args.hub_id:
+        # MODEL as a hub id: the converted model becomes a snapshot of a fake Hugging Face
+        # cache under $HF_HOME/hub, and every rank must resolve the id to it on its own.
+        commit = "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c"
+        repo = os.path.join(work, "hf-home", "hub", "models--" + args.hub_id.replace("/", "--"))
+        os.makedirs(os.path.join(repo, "refs"))
+        write(os.path.join(repo, "refs", "main"), commit)
+        os.makedirs(os.path.join(repo, "snapshots"))
+        snapshot = os.path.join(repo, "snapshots", commit)
+        shutil.move(model, snapshot)
+        model = args.hub_id
+        env = {"HF_HOME": os.path.join(work, "hf-home")}
+        for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+            os.environ.pop(var, None)
     with open(os.path.join(args.source, "data", "models", "stories260K",
                            "stories260K-greedy-from-bos.txt")) as f:
         golden = [int(t) for t in f.read().split()]
@@ -69,7 +84,7 @@ def case_golden(args, work):
                           "--dataset-name", "token-ids", "--backend", args.backend,
                           "--tp", str(args.tp), "-n", str(n), "-c", str(n), "--csv", "",
                           "--requests-out", requests, "--record-tokens", "--json", result] + args.extra
-    rc, out, err = run(cmd)
+    rc, out, err = run(cmd, env=env)
     if rc != 0:
         fail(f"exit code {rc}", out, err)
     with open(requests) as f:
@@ -82,11 +97,17 @@ def case_golden(args, work):
                 if len(r["token_ids"]) == len(golden) else -1
             fail(f"request {r['id']}: ids differ from the golden ones (first at {first})", out, err)
     with open(result) as f:
-        preemptions = sum(r["preemptions"] for r in json.load(f)["replicas"])
+        report = json.load(f)
+    preemptions = sum(r["preemptions"] for r in report["replicas"])
+    if args.hub_id and (report["config"]["model"] != args.hub_id or
+                        report["config"]["model_dir"] != snapshot):
+        fail(f"config model {report['config']['model']!r} model_dir "
+             f"{report['config']['model_dir']!r}, want {args.hub_id!r} and {snapshot!r}", out, err)
     if args.expect_preemption and preemptions == 0:
         fail("the KV cache was meant to be small enough to preempt, and nothing was preempted",
              out, err)
     print(f"ok: {n} requests at np {args.np} tp {args.tp} on {args.backend} produced the golden"
+          f"{' from hub id ' + args.hub_id if args.hub_id else ''}"
           f" {len(golden)} ids"
           f" ({preemptions} preemptions)")
 
@@ -234,6 +255,10 @@ def bad_input_cases(args, work):
         "unknown_flag": ([sample, tok, "--no-such-flag"], "--no-such-flag"),
         "flag_taken_as_value": ([sample, tok, "--json", "--dry-run"], "--json"),
         "tp_not_dividing": ([sample, tok, "--tp", "3"], "--tp"),
+        "hub_id_not_in_cache": ([sample, "nobody/no-such-model"],
+                                "models--nobody--no-such-model not found (hub cache from "),
+        "hub_id_not_in_cache_hint": ([sample, "nobody/no-such-model", "--revision", "v2"],
+                                     "huggingface-cli download nobody/no-such-model --revision v2"),
     }
 
 
@@ -271,6 +296,7 @@ def main():
     ap.add_argument("--backend", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--names", nargs="*")
     ap.add_argument("--expect-preemption", action="store_true")
+    ap.add_argument("--hub-id", help="golden: give MODEL as this hub id of a fake HF cache")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)

@@ -4,12 +4,14 @@
 // several normalizer settings). Models it cannot express (unigram, user-defined symbols,
 // NFKC normalization) fall back to the library.
 #include <gtest/gtest.h>
+#include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
 #include <fstream>
 #include <random>
 #include <unordered_set>
 
+#include "common/error.hpp"
 #include "engine/tokenizer/piece_cache.hpp"
 #include "engine/tokenizer/sentencepiece_bpe.hpp"
 #include "engine/tokenizer/sentencepiece_model_spec.hpp"
@@ -276,6 +278,59 @@ class TrainedSentencePiece : public ::testing::Test {
   static std::filesystem::path* dir_;
 };
 std::filesystem::path* TrainedSentencePiece::dir_ = nullptr;
+
+// InternLM2's layout: a SentencePiece tokenizer.model plus tokenizer_config.json whose
+// added_tokens_decoder names chat markers. As HF's slow tokenizer does, each marker is one id
+// and the text between markers is SentencePiece's own encoding (libsentencepiece is the oracle);
+// BOS comes first, as HF's encode adds it for InternLM and InternLM2 (add_bos_token true).
+TEST_F(TrainedSentencePiece, AddedTokensFromTokenizerConfigAreOneIdEach) {
+  const auto trained = train("internlm2-like",
+                             "--model_type=bpe --normalization_rule_name=identity "
+                             "--byte_fallback=true --remove_extra_whitespaces=false");
+  const auto folder = *dir_ / "internlm2-like";
+  std::filesystem::create_directories(folder);
+  std::filesystem::copy_file(trained, folder / "tokenizer.model",
+                             std::filesystem::copy_options::overwrite_existing);
+  sentencepiece::SentencePieceProcessor oracle;
+  ASSERT_TRUE(oracle.Load(trained.string()).ok());
+  const int im_start = oracle.GetPieceSize() - 2, im_end = oracle.GetPieceSize() - 1;
+  const std::string text = "<|im_start|>user\nHi there, how are you?<|im_end|>\n<|im_start|>";
+  const auto library_ids = [&](const std::string& segment) {
+    std::vector<int> ids;
+    EXPECT_TRUE(oracle.Encode(segment, &ids).ok());
+    return std::vector<int32_t>(ids.begin(), ids.end());
+  };
+
+  // Without tokenizer_config.json the markers are plain text.
+  const auto plain = tok::load_sentencepiece(folder / "tokenizer.model");
+  EXPECT_EQ(plain->encode(text, false), library_ids(text));
+
+  std::ofstream(folder / "tokenizer_config.json")
+      << R"({"add_bos_token": true, "added_tokens_decoder": {)"
+      << R"("1": {"content": "<s>", "lstrip": false, "rstrip": false, "special": true},)"
+      << "\"" << im_start << R"(": {"content": "<|im_start|>", "special": true},)"
+      << "\"" << im_end << R"(": {"content": "<|im_end|>", "special": true}}})";
+  const auto with_markers = tok::load_sentencepiece(folder / "tokenizer.model");
+  std::vector<int32_t> want{oracle.bos_id(), im_start};
+  for (int32_t id : library_ids("user\nHi there, how are you?")) want.push_back(id);
+  want.push_back(im_end);
+  for (int32_t id : library_ids("\n")) want.push_back(id);
+  want.push_back(im_start);
+  EXPECT_EQ(oracle.bos_id(), 1);
+  EXPECT_EQ(with_markers->encode(text, true), want);
+
+  // An added token past the model's pieces is refused, naming the file.
+  std::ofstream(folder / "tokenizer_config.json")
+      << R"({"added_tokens_decoder": {"99999": {"content": "<|x|>"}}})";
+  try {
+    tok::load_sentencepiece(folder / "tokenizer.model");
+    ADD_FAILURE() << "an added token id past the pieces was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenizer_config.json: added token '<|x|>' has id 99999"),
+              std::string::npos)
+        << e.what();
+  }
+}
 
 TEST_F(TrainedSentencePiece, BpeWithUnknownFusingRunsNative) {
   // remove_extra_whitespaces (the trainer's default) and no byte fallback: unknown characters
