@@ -13,6 +13,8 @@
 #include "coordinator/orchestrator/launcher_watchdog.hpp"
 #include "coordinator/orchestrator/progress.hpp"
 #include "coordinator/orchestrator/termination.hpp"
+#include "coordinator/report/output_file.hpp"
+#include "coordinator/report/report.hpp"
 
 namespace tpbench {
 namespace {
@@ -23,6 +25,9 @@ constexpr int kMaxBatchesPerPoll = 512;
 // After --timeout a leader finishes its current step, then stops; a step longer than
 // --heartbeat-timeout is reported as stuck first.
 constexpr double kStopGraceExtraS = 5;
+
+// The first of fault() and interrupt() ends the run; a second one exits at once.
+std::atomic<bool> g_ending{false};
 
 std::string seconds(double s) {
   char buf[32];
@@ -172,16 +177,11 @@ void Coordinator::loop() {
                                   {monitor_.handle(), 0, ZMQ_POLLIN, 0},
                                   {nullptr, term_fd, ZMQ_POLLIN, 0}};
       zmq::poll(items, term_fd >= 0 ? 4 : 3, std::chrono::milliseconds(kPollMs));
+      // First: the other ranks got the same signal and their connections are closing.
+      if (int signo = received_interrupt()) interrupt(signo);
       if (items[0].revents & ZMQ_POLLIN) drain_control();
-      if (items[1].revents & ZMQ_POLLIN) {
-        wire::Received msg;
-        for (int i = 0; i < kMaxBatchesPerPoll &&
-                        wire::receive_message(pull_, false, msg, zmq::recv_flags::dontwait);
-             ++i)
-          handle_records(msg);
-      }
+      if (items[1].revents & ZMQ_POLLIN) take_pending_records();
       if (items[2].revents & ZMQ_POLLIN) handle_monitor_event();
-      if (term_fd >= 0 && (items[3].revents & ZMQ_POLLIN)) handle_termination();
       int64_t now = now_ns();
       check_liveness(now);
       if (phase_ == Phase::kRunning || phase_ == Phase::kStopping) {
@@ -194,6 +194,37 @@ void Coordinator::loop() {
     }
   } catch (const std::exception& e) {
     fault(std::string("coordinator: ") + e.what(), false);
+  }
+}
+
+void Coordinator::take_pending_records() {
+  wire::Received msg;
+  for (int i = 0; i < kMaxBatchesPerPoll &&
+                  wire::receive_message(pull_, false, msg, zmq::recv_flags::dontwait);
+       ++i)
+    handle_records(msg);
+  stream_requests();
+}
+
+// Appends the records that arrived since the last call to --requests-out, so that a SIGKILL
+// loses at most the last poll's batches. The first call replaces an existing file.
+void Coordinator::stream_requests() {
+  const std::string& path = config_.options.requests_out_path;
+  if (path.empty() || !requests_error_.empty()) return;
+  const auto& records = collector_.records();
+  try {
+    if (!requests_started_) {
+      write_file_atomically(path, [](std::ostream&) {});
+      requests_started_ = true;
+    }
+    if (requests_streamed_ == records.size()) return;
+    append_to_file(
+        path, requests_jsonl_lines(records.data() + requests_streamed_,
+                                   records.data() + records.size(), config_.options.record_tokens));
+    requests_streamed_ = records.size();
+  } catch (const std::exception& e) {
+    requests_error_ = e.what();
+    log_error(std::string("cannot write --requests-out: ") + e.what());
   }
 }
 
@@ -368,33 +399,31 @@ void Coordinator::handle_monitor_event() {
   }
 }
 
-void Coordinator::handle_termination() {
-  // Give the connection of the rank that died a moment to show up as a disconnect.
-  int64_t until = now_ns() + 300'000'000;
-  while (now_ns() < until) {
-    zmq::pollitem_t items[2] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
-                                {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, std::chrono::milliseconds(20));
-    drain_control();
-    while (true) {
-      zmq::message_t event, address;
-      if (!monitor_.recv(event, zmq::recv_flags::dontwait)) break;
-      if (event.more()) (void)monitor_.recv(address);
-      uint16_t id;
-      uint32_t fd;
-      if (event.size() < 6) continue;
-      std::memcpy(&id, event.data(), 2);
-      std::memcpy(&fd, static_cast<const char*>(event.data()) + 2, 4);
-      auto it = fd_to_rank_.find(static_cast<int>(fd));
-      if (id == ZMQ_EVENT_DISCONNECTED && it != fd_to_rank_.end() && !ranks_[it->second].bye &&
-          phase_ != Phase::kFinished)
-        fault(describe_rank(it->second) + " died: its connection to the coordinator closed", true);
+// SIGINT or SIGTERM (docs/CLI.md "Interrupts"): under mpirun SIGKILL follows about a second
+// later, so the line and the report files come first, and no rank's death (the others got the
+// same signal) is reported as a fault.
+void Coordinator::interrupt(int signo) {
+  const int code = 128 + signo;
+  if (g_ending.exchange(true)) std::_Exit(code);
+  const std::string reason = std::string("interrupted by ") + interrupt_name(signo);
+  std::fprintf(stderr,
+               "profile_throughput: %s with %llu of %llu requests done: the reports are marked "
+               "incomplete (exit code %d)\n",
+               reason.c_str(), static_cast<unsigned long long>(collector_.received()),
+               static_cast<unsigned long long>(collector_.total()), code);
+  std::fflush(stderr);
+  if (phase_ != Phase::kFinished) {
+    try {
+      wire::Received msg;  // records already sent are reported too
+      for (int i = 0; i < kMaxBatchesPerPoll &&
+                      wire::receive_message(pull_, false, msg, zmq::recv_flags::dontwait);
+           ++i)
+        handle_records(msg);
+    } catch (const std::exception&) {
     }
+    write_reports(false, reason);
   }
-  fault(
-      "the job is being terminated (SIGTERM), most likely because a rank died: see mpirun's "
-      "message",
-      true);
+  std::_Exit(code);
 }
 
 void Coordinator::check_liveness(int64_t now) {
@@ -575,14 +604,17 @@ bool Coordinator::write_reports(bool complete, const std::string& reason) {
   }
   const int64_t t0 = t0_ns_.load();
   run_.startup_s = static_cast<double>((t0 != 0 ? t0 : steady_now_ns()) - created_ns_) / 1e9;
-  bool written = write_run_reports(run_, collector_, replicas_, complete, reason, stdout);
+  bool written = write_run_reports(run_, collector_, replicas_, complete, reason, stdout,
+                                   /*requests_out_streamed=*/true);
   std::fflush(stdout);
-  return written;
+  stream_requests();
+  return written && requests_error_.empty();
 }
 
 void Coordinator::fault(const std::string& fault_line, bool terminating) {
-  static std::atomic<bool> once{false};
-  if (once.exchange(true)) {
+  // After SIGINT/SIGTERM a rank that dies most likely got the signal too.
+  if (int signo = received_interrupt()) interrupt(signo);
+  if (g_ending.exchange(true)) {
     if (terminating) std::_Exit(kExitRunFailed);
     MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
     std::_Exit(kExitRunFailed);

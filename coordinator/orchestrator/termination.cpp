@@ -3,14 +3,18 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 
 namespace tpbench {
 namespace {
 int g_pipe[2] = {-1, -1};
+std::atomic<int> g_signal{0};
 
-extern "C" void on_sigterm(int) {
-  char c = 't';
+extern "C" void on_interrupt(int signo) {
+  int none = 0;
+  g_signal.compare_exchange_strong(none, signo);
+  char c = static_cast<char>(signo);
   ssize_t ignored = ::write(g_pipe[1], &c, 1);
   (void)ignored;
 }
@@ -21,15 +25,31 @@ int install_termination_watch() {
   if (::pipe(g_pipe) != 0) return -1;
   for (int fd : g_pipe) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   struct sigaction sa {};
-  sa.sa_handler = on_sigterm;
+  sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
   return g_pipe[0];
 }
 
 int termination_fd() {
   return g_pipe[0];
+}
+
+int received_interrupt() {
+  return g_signal.load();
+}
+
+const char* interrupt_name(int signo) {
+  switch (signo) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return "a signal";
+  }
 }
 
 }  // namespace tpbench

@@ -1,12 +1,19 @@
 #pragma once
-// SIGTERM on the coordinator's rank: under mpirun this usually means another rank died and the
-// job is being torn down (Open MPI sends SIGTERM, then SIGKILL a second later). The handler only
-// wakes the coordinator, which writes the partial results before exiting.
+// SIGINT and SIGTERM on the coordinator's rank (docs/ARCHITECTURE.md "Faults"). Open MPI's
+// mpirun, given either signal, sends every rank SIGCONT, then SIGTERM a second later, then
+// SIGKILL a second after that (odls_base_sigkill_timeout); srun forwards the signal itself. The
+// handler only records the signal and wakes the coordinator, which prints one line, writes the
+// reports of what finished marked incomplete and exits 128 + the signal number.
 namespace tpbench {
 
-// Installs the handler; returns a file descriptor that becomes readable on SIGTERM.
+// Installs the handler for SIGINT and SIGTERM; returns a file descriptor that becomes readable
+// when one arrives.
 int install_termination_watch();
 // The descriptor, or -1 when no watch is installed.
 int termination_fd();
+// The first SIGINT or SIGTERM received since install_termination_watch(), or 0.
+int received_interrupt();
+// "SIGINT", "SIGTERM" or "a signal".
+const char* interrupt_name(int signo);
 
 }  // namespace tpbench
