@@ -395,7 +395,23 @@ void Coordinator::handle_monitor_event() {
     fd_to_rank_.erase(it);
     drain_control();  // a bye sent just before closing is already queued
     if (ranks_[rank].bye || phase_ == Phase::kFinished) continue;
+    await_interrupt();
     fault(describe_rank(rank) + " died: its connection to the coordinator closed", false);
+  }
+}
+
+// mpirun, given SIGINT or SIGTERM, signals the ranks one after the other, within milliseconds: a
+// rank that got it first may close its connection before rank 0's own signal arrives. After a
+// real death mpirun's SIGTERM comes a second later (SIGCONT first), so waiting this long for a
+// signal does not turn a death into an interrupt.
+void Coordinator::await_interrupt() {
+  const int fd = termination_fd();
+  if (fd < 0) return;
+  constexpr int kGraceMs = 250;
+  const int64_t until = now_ns() + int64_t{kGraceMs} * 1'000'000;
+  while (received_interrupt() == 0 && now_ns() < until) {
+    zmq::pollitem_t item{nullptr, fd, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(10));
   }
 }
 

@@ -78,6 +78,7 @@ class Coordinator {
   void handle_records(wire::Received& msg);
   void handle_monitor_event();
   [[noreturn]] void interrupt(int signo);
+  void await_interrupt();
   void take_pending_records();
   void stream_requests();
   void drain_control();
