@@ -170,6 +170,7 @@ int Coordinator::rank_of(const wire::Received& msg) const {
 void Coordinator::loop() {
   ProgressPrinter progress(stderr, ::isatty(STDERR_FILENO) != 0);
   int term_fd = termination_fd();
+  if (term_fd >= 0) accept_interrupts_in_this_thread();
   try {
     while (!cancel_ && phase_ != Phase::kFinished) {
       zmq::pollitem_t items[4] = {{router_.handle(), 0, ZMQ_POLLIN, 0},

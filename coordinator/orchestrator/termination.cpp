@@ -1,6 +1,7 @@
 #include "coordinator/orchestrator/termination.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -30,7 +31,22 @@ int install_termination_watch() {
   sa.sa_flags = SA_RESTART;
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
+  // The handler must not run on this (the main) thread or the threads it starts: a blocking call
+  // there (zmq_poll, a sleep) would fail with EINTR and end the rank before the reports are out.
+  sigset_t interrupts;
+  sigemptyset(&interrupts);
+  sigaddset(&interrupts, SIGINT);
+  sigaddset(&interrupts, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &interrupts, nullptr);
   return g_pipe[0];
+}
+
+void accept_interrupts_in_this_thread() {
+  sigset_t interrupts;
+  sigemptyset(&interrupts);
+  sigaddset(&interrupts, SIGINT);
+  sigaddset(&interrupts, SIGTERM);
+  ::pthread_sigmask(SIG_UNBLOCK, &interrupts, nullptr);
 }
 
 int termination_fd() {

@@ -6,9 +6,11 @@
 // reports of what finished marked incomplete and exits 128 + the signal number.
 namespace tpbench {
 
-// Installs the handler for SIGINT and SIGTERM; returns a file descriptor that becomes readable
-// when one arrives.
+// Installs the handler for SIGINT and SIGTERM and blocks both in the calling thread (and so in
+// every thread it starts later); returns a file descriptor that becomes readable when one arrives.
 int install_termination_watch();
+// Unblocks SIGINT and SIGTERM in the calling thread (the coordinator's), where the handler runs.
+void accept_interrupts_in_this_thread();
 // The descriptor, or -1 when no watch is installed.
 int termination_fd();
 // The first SIGINT or SIGTERM received since install_termination_watch(), or 0.

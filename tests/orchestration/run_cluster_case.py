@@ -32,8 +32,22 @@ def count_lines(path):
         return 0
 
 
+def children_of(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
 def run_and_signal(cmd, env, a, requests_out):
-    """Runs cmd, sends it SIGINT/SIGTERM as `kill -INT <pid>` would once --requests-out (streamed
+    """Runs cmd, sends it (or its children, the ranks) SIGINT/SIGTERM as `kill -INT <pid>` would once --requests-out (streamed
     during the run) holds enough records, and waits a bounded time for it to end."""
     sig = getattr(signal, "SIG" + a.signal)
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -47,7 +61,11 @@ def run_and_signal(cmd, env, a, requests_out):
             fail("--requests-out never held %d records" % a.signal_after_records)
         time.sleep(0.02)
     sent = time.monotonic()
-    p.send_signal(sig)
+    if a.signal_to == "ranks":
+        for pid in children_of(p.pid):
+            os.kill(pid, sig)
+    else:
+        p.send_signal(sig)
     try:
         out, err = p.communicate(timeout=10)
     except subprocess.TimeoutExpired:
@@ -80,6 +98,8 @@ def main():
                     help="the JSON's startup_s (start-up before t0) must be at least this")
     ap.add_argument("--signal", choices=["INT", "TERM"],
                     help="send this signal to the mpiexec process once the run is mid-way")
+    ap.add_argument("--signal-to", choices=["mpiexec", "ranks"], default="mpiexec",
+                    help="ranks: every rank process, as srun forwards a signal to its tasks")
     ap.add_argument("--signal-after-records", type=int, default=20,
                     help="mid-way: --requests-out holds at least this many lines")
     ap.add_argument("--stderr-forbid", default="", help="stderr must not match this")
