@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -194,7 +195,7 @@ void Coordinator::loop() {
       }
     }
   } catch (const std::exception& e) {
-    fault(std::string("coordinator: ") + e.what(), false);
+    fault(std::string("coordinator: ") + e.what());
   }
 }
 
@@ -239,7 +240,7 @@ void Coordinator::version_mismatch(int rank, uint32_t version) {
                      std::to_string(version) + ", the coordinator speaks version " +
                      std::to_string(wire::kProtocolVersion) +
                      ": every rank must run the same tpbench build";
-  if (phase_ != Phase::kStarting) fault(line, false);
+  if (phase_ != Phase::kStarting) fault(line);
   // A leader of another version still waits for go or abort: answer each of its messages.
   if (config_.topology.is_leader(rank)) send_abort_to(rank, line);
   if (!start_aborted_) {
@@ -264,7 +265,7 @@ void Coordinator::handle_control(wire::Received& msg) {
       version_mismatch(rank, 0);
       return;
     }
-    fault(line, false);
+    fault(line);
   }
   if (msg.header.version != wire::kProtocolVersion) {
     version_mismatch(rank, msg.header.version);
@@ -295,10 +296,9 @@ void Coordinator::handle_control(wire::Received& msg) {
       const bool run_started = phase_ == Phase::kRunning || phase_ == Phase::kStopping;
       if (leader && run_started && beat.in_step_ns > timeout_ns)
         fault(describe_rank(rank) + " is stuck in one engine step: " +
-                  seconds(static_cast<double>(beat.in_step_ns) / 1e9) +
-                  " without finishing it (--heartbeat-timeout " +
-                  seconds(config_.options.heartbeat_timeout_s) + ")",
-              false);
+              seconds(static_cast<double>(beat.in_step_ns) / 1e9) +
+              " without finishing it (--heartbeat-timeout " +
+              seconds(config_.options.heartbeat_timeout_s) + ")");
       break;
     }
     case wire::MsgKind::kBye: {
@@ -306,8 +306,7 @@ void Coordinator::handle_control(wire::Received& msg) {
       rs.bye = true;
       rs.bye_code = bye.exit_code;
       if (bye.exit_code != 0 && (phase_ == Phase::kRunning || phase_ == Phase::kStopping))
-        fault(describe_rank(rank) + " failed (exit code " + std::to_string(bye.exit_code) + ")",
-              false);
+        fault(describe_rank(rank) + " failed (exit code " + std::to_string(bye.exit_code) + ")");
       break;
     }
     case wire::MsgKind::kReady: {
@@ -333,7 +332,7 @@ void Coordinator::handle_control(wire::Received& msg) {
         }
         set_verdict({0, ""});  // the failing rank reports its own error
       } else {
-        fault(describe_rank(rank) + " failed: " + err.message, false);
+        fault(describe_rank(rank) + " failed: " + err.message);
       }
       break;
     }
@@ -364,7 +363,7 @@ void Coordinator::handle_records(wire::Received& msg) {
     return;
   }
   if (!msg.header_ok)
-    fault(describe_rank(rank) + " sent a malformed record batch: " + msg.header_error, false);
+    fault(describe_rank(rank) + " sent a malformed record batch: " + msg.header_error);
   if (msg.header.version != wire::kProtocolVersion) {
     version_mismatch(rank, msg.header.version);
     return;
@@ -397,7 +396,7 @@ void Coordinator::handle_monitor_event() {
     drain_control();  // a bye sent just before closing is already queued
     if (ranks_[rank].bye || phase_ == Phase::kFinished) continue;
     await_interrupt();
-    fault(describe_rank(rank) + " died: its connection to the coordinator closed", false);
+    fault(describe_rank(rank) + " died: its connection to the coordinator closed");
   }
 }
 
@@ -423,6 +422,8 @@ void Coordinator::interrupt(int signo) {
   const int code = 128 + signo;
   if (g_ending.exchange(true)) std::_Exit(code);
   const std::string reason = std::string("interrupted by ") + interrupt_name(signo);
+  // mpirun may already have closed this rank's stdout and stderr: a write must fail, not kill.
+  std::signal(SIGPIPE, SIG_IGN);
   std::fprintf(stderr,
                "profile_throughput: %s with %llu of %llu requests done: the reports are marked "
                "incomplete (exit code %d)\n",
@@ -452,12 +453,10 @@ void Coordinator::check_liveness(int64_t now) {
     if (rs.bye || now - rs.last_seen_ns <= timeout_ns) continue;
     if (!rs.hello)
       fault(describe_rank(rank) + " never connected to the coordinator at " + endpoints_.control +
-                " within --heartbeat-timeout " + seconds(config_.options.heartbeat_timeout_s) +
-                " (check --coordinator-addr)",
-            false);
+            " within --heartbeat-timeout " + seconds(config_.options.heartbeat_timeout_s) +
+            " (check --coordinator-addr)");
     fault(describe_rank(rank) + " stopped answering: no heartbeat for " +
-              seconds(config_.options.heartbeat_timeout_s) + " (--heartbeat-timeout)",
-          false);
+          seconds(config_.options.heartbeat_timeout_s) + " (--heartbeat-timeout)");
   }
   check_startup(now);
   check_timeout(now);
@@ -488,14 +487,12 @@ void Coordinator::check_startup(int64_t now) {
   const std::string after = tenths(static_cast<double>(now) / 1e9);
   if (!starting.empty())
     fault(starting + " still starting after " + after + " (--startup-timeout " + seconds(limit_s) +
-              ")",
-          false);
+          ")");
   // Every engine is built: the start barrier should pass in milliseconds.
   constexpr int64_t kBarrierGraceNs = 10'000'000'000;
   if (now > limit_ns + kBarrierGraceNs)
     fault("every rank is ready but the start barrier has not passed after " + after +
-              " (--startup-timeout " + seconds(limit_s) + ")",
-          false);
+          " (--startup-timeout " + seconds(limit_s) + ")");
 }
 
 void Coordinator::check_timeout(int64_t now) {
@@ -507,9 +504,8 @@ void Coordinator::check_timeout(int64_t now) {
       late += describe_rank(r.leader_rank);
     }
     fault(stop_reason_ + ", but " + late + " did not stop within " +
-              seconds(config_.options.heartbeat_timeout_s + kStopGraceExtraS) +
-              ": aborting the MPI job",
-          false);
+          seconds(config_.options.heartbeat_timeout_s + kStopGraceExtraS) +
+          ": aborting the MPI job");
   }
   const double limit_s = config_.options.timeout_s;
   const int64_t t0 = t0_ns_.load();
@@ -628,11 +624,10 @@ bool Coordinator::write_reports(bool complete, const std::string& reason) {
   return written && requests_error_.empty();
 }
 
-void Coordinator::fault(const std::string& fault_line, bool terminating) {
+void Coordinator::fault(const std::string& fault_line) {
   // After SIGINT/SIGTERM a rank that dies most likely got the signal too.
   if (int signo = received_interrupt()) interrupt(signo);
   if (g_ending.exchange(true)) {
-    if (terminating) std::_Exit(kExitRunFailed);
     MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
     std::_Exit(kExitRunFailed);
   }
@@ -643,13 +638,9 @@ void Coordinator::fault(const std::string& fault_line, bool terminating) {
                                : fault_line;
   std::fprintf(stderr, "profile_throughput: error: %s\n", line.c_str());
   std::fflush(stderr);
-  // A start-up fault the coordinator found itself is reported too (no request ended); one seen
-  // while mpirun tears a failed start down is not.
-  if (phase_ == Phase::kRunning || phase_ == Phase::kStopping ||
-      (phase_ == Phase::kStarting && !terminating))
-    write_reports(false, line);
+  // A start-up fault is reported too (no request ended).
+  if (phase_ != Phase::kFinished) write_reports(false, line);
   set_verdict({kExitRunFailed, line});
-  if (terminating) std::_Exit(kExitRunFailed);
   arm_launcher_watchdog();  // mpirun may never end the job: a host may be unreachable
   MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
   std::_Exit(kExitRunFailed);

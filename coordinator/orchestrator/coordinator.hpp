@@ -96,7 +96,7 @@ class Coordinator {
   void serve_work(int rank, int max_requests);
   void set_verdict(StartVerdict v);
   void version_mismatch(int rank, uint32_t version);
-  [[noreturn]] void fault(const std::string& line, bool terminating);
+  [[noreturn]] void fault(const std::string& line);
   std::string describe_rank(int rank) const;
   int64_t now_ns() const;
   int rank_of(const wire::Received& msg) const;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <ctime>
 
 namespace tpbench {
 namespace {
@@ -13,6 +14,11 @@ int g_pipe[2] = {-1, -1};
 std::atomic<int> g_signal{0};
 
 extern "C" void on_interrupt(int signo) {
+  // mpirun may close this rank's stdout and stderr while it ends the job: from now on a write
+  // there must fail, not kill the rank before the reports are out.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, nullptr);
   int none = 0;
   g_signal.compare_exchange_strong(none, signo);
   char c = static_cast<char>(signo);
@@ -47,6 +53,28 @@ void accept_interrupts_in_this_thread() {
   sigaddset(&interrupts, SIGINT);
   sigaddset(&interrupts, SIGTERM);
   ::pthread_sigmask(SIG_UNBLOCK, &interrupts, nullptr);
+}
+
+namespace {
+extern "C" void on_worker_interrupt(int signo) {
+  // nanosleep and _exit are async-signal-safe; the rank's other threads go on meanwhile.
+  struct timespec grace {
+    0, kWorkerInterruptGraceMs * 1'000'000L
+  };
+  while (::nanosleep(&grace, &grace) != 0) {
+  }
+  ::_exit(128 + signo);
+}
+}  // namespace
+
+void defer_worker_interrupts() {
+  struct sigaction sa {};
+  sa.sa_handler = on_worker_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
 }
 
 int termination_fd() {

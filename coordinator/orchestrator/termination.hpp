@@ -11,6 +11,11 @@ namespace tpbench {
 int install_termination_watch();
 // Unblocks SIGINT and SIGTERM in the calling thread (the coordinator's), where the handler runs.
 void accept_interrupts_in_this_thread();
+// On the other ranks: SIGINT or SIGTERM ends the rank kWorkerInterruptGraceMs later (exit
+// 128 + signo). mpirun sends SIGKILL to every rank as soon as the ranks it sent SIGTERM to have
+// died, so a rank that dies at once would cut rank 0's reports short; rank 0 exits first.
+inline constexpr long kWorkerInterruptGraceMs = 700;
+void defer_worker_interrupts();
 // The descriptor, or -1 when no watch is installed.
 int termination_fd();
 // The first SIGINT or SIGTERM received since install_termination_watch(), or 0.
