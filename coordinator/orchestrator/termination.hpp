@@ -1,7 +1,8 @@
 #pragma once
 // SIGINT and SIGTERM on the coordinator's rank (docs/ARCHITECTURE.md "Faults"). Open MPI's
 // mpirun, given either signal, sends every rank SIGCONT, then SIGTERM a second later, then
-// SIGKILL a second after that (odls_base_sigkill_timeout); srun forwards the signal itself. The
+// SIGKILL at most a second after that (odls_base_sigkill_timeout) or once the others have died;
+// srun forwards the signal itself. The
 // handler only records the signal and wakes the coordinator, which prints one line, writes the
 // reports of what finished marked incomplete and exits 128 + the signal number.
 namespace tpbench {
