@@ -214,6 +214,7 @@ int run_cluster(int argc, char** argv) {
     });
   }
   if (int code = agree_on_status(status)) return code;
+  if (rank != 0) defer_worker_interrupts();
   const wire::Endpoints endpoints =
       broadcast_endpoints(coordinator ? coordinator->endpoints() : wire::Endpoints{}, rank);
   if (coordinator) coordinator->start();

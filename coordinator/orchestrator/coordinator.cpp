@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,8 @@
 #include "coordinator/orchestrator/launcher_watchdog.hpp"
 #include "coordinator/orchestrator/progress.hpp"
 #include "coordinator/orchestrator/termination.hpp"
+#include "coordinator/report/output_file.hpp"
+#include "coordinator/report/report.hpp"
 
 namespace tpbench {
 namespace {
@@ -23,6 +26,9 @@ constexpr int kMaxBatchesPerPoll = 512;
 // After --timeout a leader finishes its current step, then stops; a step longer than
 // --heartbeat-timeout is reported as stuck first.
 constexpr double kStopGraceExtraS = 5;
+
+// The first of fault() and interrupt() ends the run; a second one exits at once.
+std::atomic<bool> g_ending{false};
 
 std::string seconds(double s) {
   char buf[32];
@@ -165,6 +171,7 @@ int Coordinator::rank_of(const wire::Received& msg) const {
 void Coordinator::loop() {
   ProgressPrinter progress(stderr, ::isatty(STDERR_FILENO) != 0);
   int term_fd = termination_fd();
+  if (term_fd >= 0) accept_interrupts_in_this_thread();
   try {
     while (!cancel_ && phase_ != Phase::kFinished) {
       zmq::pollitem_t items[4] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
@@ -172,16 +179,11 @@ void Coordinator::loop() {
                                   {monitor_.handle(), 0, ZMQ_POLLIN, 0},
                                   {nullptr, term_fd, ZMQ_POLLIN, 0}};
       zmq::poll(items, term_fd >= 0 ? 4 : 3, std::chrono::milliseconds(kPollMs));
+      // First: the other ranks got the same signal and their connections are closing.
+      if (int signo = received_interrupt()) interrupt(signo);
       if (items[0].revents & ZMQ_POLLIN) drain_control();
-      if (items[1].revents & ZMQ_POLLIN) {
-        wire::Received msg;
-        for (int i = 0; i < kMaxBatchesPerPoll &&
-                        wire::receive_message(pull_, false, msg, zmq::recv_flags::dontwait);
-             ++i)
-          handle_records(msg);
-      }
+      if (items[1].revents & ZMQ_POLLIN) take_pending_records();
       if (items[2].revents & ZMQ_POLLIN) handle_monitor_event();
-      if (term_fd >= 0 && (items[3].revents & ZMQ_POLLIN)) handle_termination();
       int64_t now = now_ns();
       check_liveness(now);
       if (phase_ == Phase::kRunning || phase_ == Phase::kStopping) {
@@ -193,7 +195,38 @@ void Coordinator::loop() {
       }
     }
   } catch (const std::exception& e) {
-    fault(std::string("coordinator: ") + e.what(), false);
+    fault(std::string("coordinator: ") + e.what());
+  }
+}
+
+void Coordinator::take_pending_records() {
+  wire::Received msg;
+  for (int i = 0; i < kMaxBatchesPerPoll &&
+                  wire::receive_message(pull_, false, msg, zmq::recv_flags::dontwait);
+       ++i)
+    handle_records(msg);
+  stream_requests();
+}
+
+// Appends the records that arrived since the last call to --requests-out, so that a SIGKILL
+// loses at most the last poll's batches. The first call replaces an existing file.
+void Coordinator::stream_requests() {
+  const std::string& path = config_.options.requests_out_path;
+  if (path.empty() || !requests_error_.empty()) return;
+  const auto& records = collector_.records();
+  try {
+    if (!requests_started_) {
+      write_file_atomically(path, [](std::ostream&) {});
+      requests_started_ = true;
+    }
+    if (requests_streamed_ == records.size()) return;
+    append_to_file(
+        path, requests_jsonl_lines(records.data() + requests_streamed_,
+                                   records.data() + records.size(), config_.options.record_tokens));
+    requests_streamed_ = records.size();
+  } catch (const std::exception& e) {
+    requests_error_ = e.what();
+    log_error(std::string("cannot write --requests-out: ") + e.what());
   }
 }
 
@@ -207,7 +240,7 @@ void Coordinator::version_mismatch(int rank, uint32_t version) {
                      std::to_string(version) + ", the coordinator speaks version " +
                      std::to_string(wire::kProtocolVersion) +
                      ": every rank must run the same tpbench build";
-  if (phase_ != Phase::kStarting) fault(line, false);
+  if (phase_ != Phase::kStarting) fault(line);
   // A leader of another version still waits for go or abort: answer each of its messages.
   if (config_.topology.is_leader(rank)) send_abort_to(rank, line);
   if (!start_aborted_) {
@@ -232,7 +265,7 @@ void Coordinator::handle_control(wire::Received& msg) {
       version_mismatch(rank, 0);
       return;
     }
-    fault(line, false);
+    fault(line);
   }
   if (msg.header.version != wire::kProtocolVersion) {
     version_mismatch(rank, msg.header.version);
@@ -263,10 +296,9 @@ void Coordinator::handle_control(wire::Received& msg) {
       const bool run_started = phase_ == Phase::kRunning || phase_ == Phase::kStopping;
       if (leader && run_started && beat.in_step_ns > timeout_ns)
         fault(describe_rank(rank) + " is stuck in one engine step: " +
-                  seconds(static_cast<double>(beat.in_step_ns) / 1e9) +
-                  " without finishing it (--heartbeat-timeout " +
-                  seconds(config_.options.heartbeat_timeout_s) + ")",
-              false);
+              seconds(static_cast<double>(beat.in_step_ns) / 1e9) +
+              " without finishing it (--heartbeat-timeout " +
+              seconds(config_.options.heartbeat_timeout_s) + ")");
       break;
     }
     case wire::MsgKind::kBye: {
@@ -274,8 +306,7 @@ void Coordinator::handle_control(wire::Received& msg) {
       rs.bye = true;
       rs.bye_code = bye.exit_code;
       if (bye.exit_code != 0 && (phase_ == Phase::kRunning || phase_ == Phase::kStopping))
-        fault(describe_rank(rank) + " failed (exit code " + std::to_string(bye.exit_code) + ")",
-              false);
+        fault(describe_rank(rank) + " failed (exit code " + std::to_string(bye.exit_code) + ")");
       break;
     }
     case wire::MsgKind::kReady: {
@@ -301,7 +332,7 @@ void Coordinator::handle_control(wire::Received& msg) {
         }
         set_verdict({0, ""});  // the failing rank reports its own error
       } else {
-        fault(describe_rank(rank) + " failed: " + err.message, false);
+        fault(describe_rank(rank) + " failed: " + err.message);
       }
       break;
     }
@@ -332,7 +363,7 @@ void Coordinator::handle_records(wire::Received& msg) {
     return;
   }
   if (!msg.header_ok)
-    fault(describe_rank(rank) + " sent a malformed record batch: " + msg.header_error, false);
+    fault(describe_rank(rank) + " sent a malformed record batch: " + msg.header_error);
   if (msg.header.version != wire::kProtocolVersion) {
     version_mismatch(rank, msg.header.version);
     return;
@@ -364,37 +395,53 @@ void Coordinator::handle_monitor_event() {
     fd_to_rank_.erase(it);
     drain_control();  // a bye sent just before closing is already queued
     if (ranks_[rank].bye || phase_ == Phase::kFinished) continue;
-    fault(describe_rank(rank) + " died: its connection to the coordinator closed", false);
+    await_interrupt();
+    fault(describe_rank(rank) + " died: its connection to the coordinator closed");
   }
 }
 
-void Coordinator::handle_termination() {
-  // Give the connection of the rank that died a moment to show up as a disconnect.
-  int64_t until = now_ns() + 300'000'000;
-  while (now_ns() < until) {
-    zmq::pollitem_t items[2] = {{router_.handle(), 0, ZMQ_POLLIN, 0},
-                                {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, std::chrono::milliseconds(20));
-    drain_control();
-    while (true) {
-      zmq::message_t event, address;
-      if (!monitor_.recv(event, zmq::recv_flags::dontwait)) break;
-      if (event.more()) (void)monitor_.recv(address);
-      uint16_t id;
-      uint32_t fd;
-      if (event.size() < 6) continue;
-      std::memcpy(&id, event.data(), 2);
-      std::memcpy(&fd, static_cast<const char*>(event.data()) + 2, 4);
-      auto it = fd_to_rank_.find(static_cast<int>(fd));
-      if (id == ZMQ_EVENT_DISCONNECTED && it != fd_to_rank_.end() && !ranks_[it->second].bye &&
-          phase_ != Phase::kFinished)
-        fault(describe_rank(it->second) + " died: its connection to the coordinator closed", true);
-    }
+// mpirun, given SIGINT or SIGTERM, signals the ranks one after the other, within milliseconds: a
+// rank that got it first may close its connection before rank 0's own signal arrives. After a
+// real death mpirun's SIGTERM comes a second later (SIGCONT first), so waiting this long for a
+// signal does not turn a death into an interrupt.
+void Coordinator::await_interrupt() {
+  const int fd = termination_fd();
+  if (fd < 0) return;
+  constexpr int kGraceMs = 250;
+  const int64_t until = now_ns() + int64_t{kGraceMs} * 1'000'000;
+  while (received_interrupt() == 0 && now_ns() < until) {
+    zmq::pollitem_t item{nullptr, fd, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(10));
   }
-  fault(
-      "the job is being terminated (SIGTERM), most likely because a rank died: see mpirun's "
-      "message",
-      true);
+}
+
+// SIGINT or SIGTERM (docs/CLI.md "Interrupts"): under mpirun SIGKILL follows about a second
+// later, so the line and the report files come first, and no rank's death (the others got the
+// same signal) is reported as a fault.
+void Coordinator::interrupt(int signo) {
+  const int code = 128 + signo;
+  if (g_ending.exchange(true)) std::_Exit(code);
+  const std::string reason = std::string("interrupted by ") + interrupt_name(signo);
+  // mpirun may already have closed this rank's stdout and stderr: a write must fail, not kill.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::fprintf(stderr,
+               "profile_throughput: %s with %llu of %llu requests done: the reports are marked "
+               "incomplete (exit code %d)\n",
+               reason.c_str(), static_cast<unsigned long long>(collector_.received()),
+               static_cast<unsigned long long>(collector_.total()), code);
+  std::fflush(stderr);
+  if (phase_ != Phase::kFinished) {
+    try {
+      wire::Received msg;  // records already sent are reported too
+      for (int i = 0; i < kMaxBatchesPerPoll &&
+                      wire::receive_message(pull_, false, msg, zmq::recv_flags::dontwait);
+           ++i)
+        handle_records(msg);
+    } catch (const std::exception&) {
+    }
+    write_reports(false, reason);
+  }
+  std::_Exit(code);
 }
 
 void Coordinator::check_liveness(int64_t now) {
@@ -406,12 +453,10 @@ void Coordinator::check_liveness(int64_t now) {
     if (rs.bye || now - rs.last_seen_ns <= timeout_ns) continue;
     if (!rs.hello)
       fault(describe_rank(rank) + " never connected to the coordinator at " + endpoints_.control +
-                " within --heartbeat-timeout " + seconds(config_.options.heartbeat_timeout_s) +
-                " (check --coordinator-addr)",
-            false);
+            " within --heartbeat-timeout " + seconds(config_.options.heartbeat_timeout_s) +
+            " (check --coordinator-addr)");
     fault(describe_rank(rank) + " stopped answering: no heartbeat for " +
-              seconds(config_.options.heartbeat_timeout_s) + " (--heartbeat-timeout)",
-          false);
+          seconds(config_.options.heartbeat_timeout_s) + " (--heartbeat-timeout)");
   }
   check_startup(now);
   check_timeout(now);
@@ -442,14 +487,12 @@ void Coordinator::check_startup(int64_t now) {
   const std::string after = tenths(static_cast<double>(now) / 1e9);
   if (!starting.empty())
     fault(starting + " still starting after " + after + " (--startup-timeout " + seconds(limit_s) +
-              ")",
-          false);
+          ")");
   // Every engine is built: the start barrier should pass in milliseconds.
   constexpr int64_t kBarrierGraceNs = 10'000'000'000;
   if (now > limit_ns + kBarrierGraceNs)
     fault("every rank is ready but the start barrier has not passed after " + after +
-              " (--startup-timeout " + seconds(limit_s) + ")",
-          false);
+          " (--startup-timeout " + seconds(limit_s) + ")");
 }
 
 void Coordinator::check_timeout(int64_t now) {
@@ -461,9 +504,8 @@ void Coordinator::check_timeout(int64_t now) {
       late += describe_rank(r.leader_rank);
     }
     fault(stop_reason_ + ", but " + late + " did not stop within " +
-              seconds(config_.options.heartbeat_timeout_s + kStopGraceExtraS) +
-              ": aborting the MPI job",
-          false);
+          seconds(config_.options.heartbeat_timeout_s + kStopGraceExtraS) +
+          ": aborting the MPI job");
   }
   const double limit_s = config_.options.timeout_s;
   const int64_t t0 = t0_ns_.load();
@@ -575,15 +617,17 @@ bool Coordinator::write_reports(bool complete, const std::string& reason) {
   }
   const int64_t t0 = t0_ns_.load();
   run_.startup_s = static_cast<double>((t0 != 0 ? t0 : steady_now_ns()) - created_ns_) / 1e9;
-  bool written = write_run_reports(run_, collector_, replicas_, complete, reason, stdout);
+  bool written = write_run_reports(run_, collector_, replicas_, complete, reason, stdout,
+                                   /*requests_out_streamed=*/true);
   std::fflush(stdout);
-  return written;
+  stream_requests();
+  return written && requests_error_.empty();
 }
 
-void Coordinator::fault(const std::string& fault_line, bool terminating) {
-  static std::atomic<bool> once{false};
-  if (once.exchange(true)) {
-    if (terminating) std::_Exit(kExitRunFailed);
+void Coordinator::fault(const std::string& fault_line) {
+  // After SIGINT/SIGTERM a rank that dies most likely got the signal too.
+  if (int signo = received_interrupt()) interrupt(signo);
+  if (g_ending.exchange(true)) {
     MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
     std::_Exit(kExitRunFailed);
   }
@@ -594,13 +638,9 @@ void Coordinator::fault(const std::string& fault_line, bool terminating) {
                                : fault_line;
   std::fprintf(stderr, "profile_throughput: error: %s\n", line.c_str());
   std::fflush(stderr);
-  // A start-up fault the coordinator found itself is reported too (no request ended); one seen
-  // while mpirun tears a failed start down is not.
-  if (phase_ == Phase::kRunning || phase_ == Phase::kStopping ||
-      (phase_ == Phase::kStarting && !terminating))
-    write_reports(false, line);
+  // A start-up fault is reported too (no request ended).
+  if (phase_ != Phase::kFinished) write_reports(false, line);
   set_verdict({kExitRunFailed, line});
-  if (terminating) std::_Exit(kExitRunFailed);
   arm_launcher_watchdog();  // mpirun may never end the job: a host may be unreachable
   MPI_Abort(MPI_COMM_WORLD, kExitRunFailed);
   std::_Exit(kExitRunFailed);

@@ -5,7 +5,8 @@
 // connections, and writes the reports. A lost rank, a silent rank or a start-up longer than
 // --startup-timeout ends the run with one line naming the rank, partial reports marked
 // incomplete, and MPI_Abort. --timeout (counted from t0) is a planned end: the leaders are told
-// to stop, the reports are marked incomplete and every rank exits with kExitTimeout.
+// to stop, the reports are marked incomplete and every rank exits with kExitTimeout. SIGINT or
+// SIGTERM on rank 0 ends the run at once: one line, the reports marked incomplete, exit 128+signo.
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -76,7 +77,10 @@ class Coordinator {
   void handle_control(wire::Received& msg);
   void handle_records(wire::Received& msg);
   void handle_monitor_event();
-  void handle_termination();
+  [[noreturn]] void interrupt(int signo);
+  void await_interrupt();
+  void take_pending_records();
+  void stream_requests();
   void drain_control();
   void check_start();
   void check_liveness(int64_t now);
@@ -92,7 +96,7 @@ class Coordinator {
   void serve_work(int rank, int max_requests);
   void set_verdict(StartVerdict v);
   void version_mismatch(int rank, uint32_t version);
-  [[noreturn]] void fault(const std::string& line, bool terminating);
+  [[noreturn]] void fault(const std::string& line);
   std::string describe_rank(int rank) const;
   int64_t now_ns() const;
   int rank_of(const wire::Received& msg) const;
@@ -109,8 +113,12 @@ class Coordinator {
   Phase phase_ = Phase::kStarting;
   bool start_aborted_ = false;
   int exit_code_ = 0;
-  int64_t created_ns_ = 0;        // start-up is measured from here to t0
-  std::string stop_reason_;       // set when --timeout ended the run
+  int64_t created_ns_ = 0;   // start-up is measured from here to t0
+  std::string stop_reason_;  // set when --timeout ended the run
+  // --requests-out is streamed: records_[0, requests_streamed_) are on disk.
+  size_t requests_streamed_ = 0;
+  bool requests_started_ = false;
+  std::string requests_error_;
   int64_t stop_deadline_ns_ = 0;  // kStopping: every leader's done is due by then
   std::atomic<int64_t> t0_ns_{0};
   std::atomic<bool> cancel_{false};

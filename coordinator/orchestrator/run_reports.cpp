@@ -14,7 +14,8 @@ namespace tpbench {
 
 bool write_run_reports(const RunDescription& run, const RecordCollector& records,
                        const std::vector<ReplicaState>& replicas, bool complete,
-                       const std::string& incomplete_reason, std::FILE* console) {
+                       const std::string& incomplete_reason, std::FILE* console,
+                       bool requests_out_streamed) {
   const RunOptions& o = run.options;
   Metrics metrics =
       compute_metrics(records.records(), records.total(), o.percentiles, o.stream_output);
@@ -68,14 +69,14 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
       ok = false;
     }
   };
-  if (console)
-    attempt("the console report", [&] { print_console_report(console, info, metrics, summaries); });
   if (!o.csv_path.empty()) attempt("--csv", [&] { append_csv(o.csv_path, info, metrics); });
   if (!o.json_path.empty())
     attempt("--json", [&] { write_json(o.json_path, info, metrics, summaries); });
-  if (!o.requests_out_path.empty())
+  if (!o.requests_out_path.empty() && !requests_out_streamed)
     attempt("--requests-out",
             [&] { write_requests_jsonl(o.requests_out_path, records.records(), o.record_tokens); });
+  if (console)
+    attempt("the console report", [&] { print_console_report(console, info, metrics, summaries); });
   if (console) std::fflush(console);
   return ok;
 }

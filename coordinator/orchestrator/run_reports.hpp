@@ -36,9 +36,12 @@ struct RunDescription {
   double startup_s = 0;  // coordinator created -> t0 (or -> the fault, when start-up failed)
 };
 
-// Returns false when a report file could not be written (the reason is logged).
+// Returns false when a report file could not be written (the reason is logged). The files come
+// first and the console last: a run ended by a signal has about a second before SIGKILL.
+// requests_out_streamed: the caller writes --requests-out itself (streamed during the run).
 bool write_run_reports(const RunDescription& run, const RecordCollector& records,
                        const std::vector<ReplicaState>& replicas, bool complete,
-                       const std::string& incomplete_reason, std::FILE* console);
+                       const std::string& incomplete_reason, std::FILE* console,
+                       bool requests_out_streamed = false);
 
 }  // namespace tpbench

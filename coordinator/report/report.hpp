@@ -49,6 +49,9 @@ void print_console_report(std::FILE* out, const RunInfo& info, const Metrics& me
 void append_csv(const std::string& path, const RunInfo& info, const Metrics& metrics);
 void write_json(const std::string& path, const RunInfo& info, const Metrics& metrics,
                 const std::vector<ReplicaSummary>& replicas);
+// The --requests-out lines of [begin, end), each ending in '\n'.
+std::string requests_jsonl_lines(const RequestRecord* begin, const RequestRecord* end,
+                                 bool record_tokens);
 void write_requests_jsonl(const std::string& path, const std::vector<RequestRecord>& records,
                           bool record_tokens);
 

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,57 @@ import time
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
+
+
+def count_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().count(b"\n")
+    except OSError:
+        return 0
+
+
+def children_of(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def run_and_signal(cmd, env, a, requests_out):
+    """Runs cmd, sends it (or its children, the ranks) SIGINT/SIGTERM as `kill -INT <pid>` would once --requests-out (streamed
+    during the run) holds enough records, and waits a bounded time for it to end."""
+    sig = getattr(signal, "SIG" + a.signal)
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + a.limit_s
+    while count_lines(requests_out) < a.signal_after_records:
+        if p.poll() is not None:
+            fail("the job ended before it was signalled (exit code %d): %s" %
+                 (p.returncode, p.stderr.read()[-2000:]))
+        if time.monotonic() > deadline:
+            p.kill()
+            fail("--requests-out never held %d records" % a.signal_after_records)
+        time.sleep(0.02)
+    sent = time.monotonic()
+    if a.signal_to == "ranks":
+        for pid in children_of(p.pid):
+            os.kill(pid, sig)
+    else:
+        p.send_signal(sig)
+    try:
+        out, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("the job did not end within 10 s of SIG%s (hang)" % a.signal)
+    print("SIG%s sent; the job ended %.2f s later" % (a.signal, time.monotonic() - sent))
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def main():
@@ -50,6 +102,13 @@ def main():
     ap.add_argument("--expect-preemption", action="store_true")
     ap.add_argument("--step-profile", action="store_true",
                     help="pass --step-profile-out; check one file per replica, a row per step")
+    ap.add_argument("--signal", choices=["INT", "TERM"],
+                    help="send this signal to the mpiexec process once the run is mid-way")
+    ap.add_argument("--signal-to", choices=["mpiexec", "ranks"], default="mpiexec",
+                    help="ranks: every rank process, as srun forwards a signal to its tasks")
+    ap.add_argument("--signal-after-records", type=int, default=20,
+                    help="mid-way: --requests-out holds at least this many lines")
+    ap.add_argument("--stderr-forbid", default="", help="stderr must not match this")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     extra = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -86,10 +145,13 @@ def main():
         cmd += ["--step-profile-out", profile]
     print(" ".join(cmd))
     started = time.monotonic()
-    try:
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.limit_s)
-    except subprocess.TimeoutExpired:
-        fail("the job did not end within %g s (hang)" % a.limit_s)
+    if a.signal:
+        p = run_and_signal(cmd, env, a, paths["jsonl"])
+    else:
+        try:
+            p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=a.limit_s)
+        except subprocess.TimeoutExpired:
+            fail("the job did not end within %g s (hang)" % a.limit_s)
     print("exit code %d after %.1f s" % (p.returncode, time.monotonic() - started))
     print("--- stderr ---\n" + p.stderr[-4000:])
     if a.stderr_regex and not re.search(a.stderr_regex, p.stderr):
@@ -98,6 +160,8 @@ def main():
         fail("expected exit code %d, got %d" % (a.exit_code, p.returncode))
     if a.no_abort_banner and "MPI_ABORT" in p.stderr:
         fail("stderr shows the MPI_ABORT banner")
+    if a.stderr_forbid and re.search(a.stderr_forbid, p.stderr):
+        fail("stderr matches %r" % a.stderr_forbid)
     if a.one_error_line and p.stderr.count("profile_throughput: error:") != 1:
         fail("expected exactly one error line, got %d" % p.stderr.count("profile_throughput: error:"))
 
@@ -141,6 +205,10 @@ def main():
             fail("expected a non-zero exit code")
         if report["complete"] is not False or not report["incomplete_reason"]:
             fail("partial JSON not marked incomplete")
+        rows = list(csv.DictReader(open(paths["csv"])))
+        if len(rows) != 1 or rows[0]["complete"] != "false" or \
+                int(rows[0]["completed"]) != report["metrics"]["completed"]:
+            fail("CSV row not marked incomplete or not matching the JSON: %s" % rows)
         print("partial results: %d of %d requests" % (len(ids), a.requests))
         return
 
