@@ -116,7 +116,7 @@ WorkerStatus RankWorker::prepare() {
 
 WorkerStatus RankWorker::run(const RunClock& clock) {
   arm_fault_hooks(setup_.rank);
-  if (is_leader()) engine_ = apply_stall_hook(setup_.rank, std::move(engine_));
+  if (is_leader()) engine_ = wrap_with_fault_hooks(setup_.rank, std::move(engine_));
   const int replica = setup_.topology.replica_of(setup_.rank);
   if (!is_leader()) {
     try {
