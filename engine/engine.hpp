@@ -64,4 +64,15 @@ class Engine {
 // model directory or option.
 std::unique_ptr<Engine> make_engine(const EngineOptions& options, Communicator& comm);
 
+// An MPI communicator as the integer handle MPI_Comm_c2f gives (MPI's own portable way to pass
+// one around), so that this header, which the worker includes, needs no mpi.h.
+using MpiCommHandle = int;
+
+// The worker's factory: make_engine over the replica's TP communicator `replica_comm`. The
+// returned engine owns the Communicator it builds over it (not the MPI communicator itself).
+// node_comm, the engine ranks of this node (MPI_Comm_c2f(MPI_COMM_NULL): none), becomes
+// options.node_all_gather, over which the cuda backend exchanges GPU identities.
+std::unique_ptr<Engine> make_replica_engine(EngineOptions options, MpiCommHandle replica_comm,
+                                            MpiCommHandle node_comm);
+
 }  // namespace tpbench

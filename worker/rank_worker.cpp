@@ -6,8 +6,6 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "engine/comm/mpi_communicator.hpp"
-#include "engine/comm/mpi_gather.hpp"
 #include "worker/coordinator_link.hpp"
 #include "worker/leader.hpp"
 #include "worker/presence.hpp"
@@ -72,15 +70,11 @@ WorkerStatus RankWorker::prepare() {
 
   auto started = SteadyClock::now();
   try {
-    comm_ = std::make_unique<MpiCommunicator>(setup_.replica_comm);
-    EngineOptions engine_options =
+    const EngineOptions engine_options =
         engine_options_for(setup_.options, setup_.backend, setup_.slots[replica], setup_.local_rank,
                            setup_.local_size);
-    if (setup_.node_comm != MPI_COMM_NULL)
-      engine_options.node_all_gather = [node = setup_.node_comm](const std::string& mine) {
-        return all_gather_strings(node, mine);
-      };
-    engine_ = make_engine(engine_options, *comm_);
+    engine_ = make_replica_engine(engine_options, MPI_Comm_c2f(setup_.replica_comm),
+                                  MPI_Comm_c2f(setup_.node_comm));
   } catch (const InputError& e) {
     status = {kExitBadInput, e.what()};
   } catch (const std::exception& e) {
