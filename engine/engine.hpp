@@ -4,11 +4,13 @@
 // which executes the plans the leader's step() broadcasts until the leader calls shutdown().
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/engine_options.hpp"
 #include "common/engine_stats.hpp"
+#include "common/gpu_identity.hpp"
 
 namespace tpbench {
 
@@ -58,6 +60,8 @@ class Engine {
   virtual void shutdown() = 0;
   virtual EngineStats stats() const = 0;
   virtual std::string describe() const = 0;  // one line: backend, model, dtype, kv blocks
+  // The GPU this rank computes on; none on the cpu and sim backends.
+  virtual std::optional<GpuIdentity> device() const { return std::nullopt; }
 };
 
 // comm: the replica's TP communicator (size 1 when tp == 1). Throws InputError on a bad

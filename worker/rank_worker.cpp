@@ -82,7 +82,7 @@ WorkerStatus RankWorker::prepare() {
   }
   if (status.code == 0) {
     slow_start_hook(setup_.rank);
-    presence_->set_engine_ready();
+    presence_->set_engine_ready(engine_->device());
   }
   if (!is_leader()) return status;
 

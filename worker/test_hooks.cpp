@@ -52,6 +52,7 @@ class FaultyStepEngine final : public Engine {
   void shutdown() override { inner_->shutdown(); }
   EngineStats stats() const override { return inner_->stats(); }
   std::string describe() const override { return inner_->describe(); }
+  std::optional<GpuIdentity> device() const override { return inner_->device(); }
 
  private:
   std::unique_ptr<Engine> inner_;
