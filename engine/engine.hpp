@@ -4,11 +4,13 @@
 // which executes the plans the leader's step() broadcasts until the leader calls shutdown().
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/engine_options.hpp"
 #include "common/engine_stats.hpp"
+#include "common/gpu_identity.hpp"
 
 namespace tpbench {
 
@@ -58,10 +60,23 @@ class Engine {
   virtual void shutdown() = 0;
   virtual EngineStats stats() const = 0;
   virtual std::string describe() const = 0;  // one line: backend, model, dtype, kv blocks
+  // The GPU this rank computes on; none on the cpu and sim backends.
+  virtual std::optional<GpuIdentity> device() const { return std::nullopt; }
 };
 
 // comm: the replica's TP communicator (size 1 when tp == 1). Throws InputError on a bad
 // model directory or option.
 std::unique_ptr<Engine> make_engine(const EngineOptions& options, Communicator& comm);
+
+// An MPI communicator as the integer handle MPI_Comm_c2f gives (MPI's own portable way to pass
+// one around), so that this header, which the worker includes, needs no mpi.h.
+using MpiCommHandle = int;
+
+// The worker's factory: make_engine over the replica's TP communicator `replica_comm`. The
+// returned engine owns the Communicator it builds over it (not the MPI communicator itself).
+// node_comm, the engine ranks of this node (MPI_Comm_c2f(MPI_COMM_NULL): none), becomes
+// options.node_all_gather, over which the cuda backend exchanges GPU identities.
+std::unique_ptr<Engine> make_replica_engine(EngineOptions options, MpiCommHandle replica_comm,
+                                            MpiCommHandle node_comm);
 
 }  // namespace tpbench

@@ -59,6 +59,8 @@ class ModelRunner {
   // full-vocabulary fp32 logits of its last token (only needed on the TP leader).
   virtual void forward(const StepPlan& plan, std::vector<float>& logits) = 0;
   virtual std::string describe() const = 0;
+  // The GPU it computes on; none for host runners.
+  virtual std::optional<GpuIdentity> device() const { return std::nullopt; }
 
   // Runners that sample where the logits are (samples_on_device() true) also implement
   // forward_sampled: it runs the plan like forward() and writes to tokens[i] the token drawn

@@ -33,7 +33,10 @@ if [ "${1:-}" = "--pack" ]; then
       launchers=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
     fi
     cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTPBENCH_CUDA=ON \
-      -DCMAKE_CUDA_ARCHITECTURES=90 "${launchers[@]}"
+      -DCMAKE_CUDA_ARCHITECTURES=90 -DTPBENCH_FAULT_INJECTION=OFF "${launchers[@]}"
+  else
+    # The kit is a release build: no test-only fault hooks, whatever the folder had before.
+    cmake -S . -B "$BUILD_DIR" -DTPBENCH_FAULT_INJECTION=OFF >/dev/null
   fi
   cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" --target profile_throughput tpbench_floor_cli \
     "${GPU_TESTS[@]}" bench_cuda_runner measure_floor_inputs

@@ -22,10 +22,11 @@ PresenceThread::~PresenceThread() {
   stop(0);
 }
 
-void PresenceThread::set_engine_ready() {
+void PresenceThread::set_engine_ready(std::optional<GpuIdentity> gpu) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     engine_ready_ = true;
+    gpu_ = std::move(gpu);
     beat_now_ = true;
   }
   cv_.notify_all();
@@ -57,8 +58,9 @@ void PresenceThread::run(zmq::context_t& context, wire::Endpoints endpoints, wir
       cv_.wait_for(lock, interval, [this] { return stop_ || beat_now_; });
       if (stop_) break;
       beat_now_ = false;
-      wire::HeartbeatMsg beat{steady_now_ns(), step_watch_ ? step_watch_->in_step_ns() : 0,
-                              engine_ready_};
+      wire::HeartbeatMsg beat{
+          steady_now_ns(), step_watch_ ? step_watch_->in_step_ns() : 0, engine_ready_, {}};
+      if (gpu_) beat.gpu.push_back(*gpu_);
       wire::send_message(socket, wire::MsgKind::kHeartbeat, hello_.rank, beat, version_);
     }
     wire::send_message(socket, wire::MsgKind::kBye, hello_.rank, wire::ByeMsg{exit_code_},

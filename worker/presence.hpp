@@ -6,8 +6,10 @@
 // names a dead rank within milliseconds.
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "common/gpu_identity.hpp"
 #include "common/wire/transport.hpp"
 #include "worker/step_watch.hpp"
 
@@ -22,8 +24,9 @@ class PresenceThread {
   PresenceThread(const PresenceThread&) = delete;
   PresenceThread& operator=(const PresenceThread&) = delete;
 
-  // The rank's engine is built: every heartbeat from now on says so, the next one at once.
-  void set_engine_ready();
+  // The rank's engine is built: every heartbeat from now on says so, with the GPU it computes on
+  // (if any), the next one at once.
+  void set_engine_ready(std::optional<GpuIdentity> gpu);
   // Sends bye and closes the connection (waits up to a few seconds for delivery).
   void stop(int exit_code);
 
@@ -38,6 +41,7 @@ class PresenceThread {
   std::condition_variable cv_;
   bool stop_ = false;
   bool engine_ready_ = false;
+  std::optional<GpuIdentity> gpu_;
   bool beat_now_ = false;
   int exit_code_ = 0;
   std::thread thread_;

@@ -6,8 +6,6 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "engine/comm/mpi_communicator.hpp"
-#include "engine/comm/mpi_gather.hpp"
 #include "worker/coordinator_link.hpp"
 #include "worker/leader.hpp"
 #include "worker/presence.hpp"
@@ -72,17 +70,13 @@ WorkerStatus RankWorker::prepare() {
 
   auto started = SteadyClock::now();
   try {
-    comm_ = std::make_unique<MpiCommunicator>(setup_.replica_comm);
     EngineOptions engine_options =
         engine_options_for(setup_.options, setup_.backend, setup_.slots[replica], setup_.local_rank,
                            setup_.local_size);
-    if (setup_.node_comm != MPI_COMM_NULL)
-      engine_options.node_all_gather = [node = setup_.node_comm](const std::string& mine) {
-        return all_gather_strings(node, mine);
-      };
     if (!engine_options.step_profile_out.empty() && setup_.slots.size() > 1)
       engine_options.step_profile_out += ".replica" + std::to_string(replica);
-    engine_ = make_engine(engine_options, *comm_);
+    engine_ = make_replica_engine(engine_options, MPI_Comm_c2f(setup_.replica_comm),
+                                  MPI_Comm_c2f(setup_.node_comm));
   } catch (const InputError& e) {
     status = {kExitBadInput, e.what()};
   } catch (const std::exception& e) {
@@ -90,7 +84,7 @@ WorkerStatus RankWorker::prepare() {
   }
   if (status.code == 0) {
     slow_start_hook(setup_.rank);
-    presence_->set_engine_ready();
+    presence_->set_engine_ready(engine_->device());
   }
   if (!is_leader()) return status;
 
@@ -118,7 +112,7 @@ WorkerStatus RankWorker::prepare() {
 
 WorkerStatus RankWorker::run(const RunClock& clock) {
   arm_fault_hooks(setup_.rank);
-  if (is_leader()) engine_ = apply_stall_hook(setup_.rank, std::move(engine_));
+  if (is_leader()) engine_ = wrap_with_fault_hooks(setup_.rank, std::move(engine_));
   const int replica = setup_.topology.replica_of(setup_.rank);
   if (!is_leader()) {
     try {

@@ -16,7 +16,6 @@
 
 namespace tpbench {
 
-class Communicator;
 class CoordinatorLink;
 class PresenceThread;
 
@@ -63,7 +62,6 @@ class RankWorker {
   StepWatch step_watch_;  // outlives presence_, which reads it
   std::unique_ptr<PresenceThread> presence_;
   std::unique_ptr<CoordinatorLink> link_;
-  std::unique_ptr<Communicator> comm_;
   std::unique_ptr<Engine> engine_;
   bool go_received_ = false;
   wire::GoMsg go_;

@@ -10,7 +10,6 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "common/wire/protocol.hpp"
 
 namespace tpbench {
 namespace {
@@ -42,9 +41,7 @@ class FaultyStepEngine final : public Engine {
   StepResult step() override {
     if (SteadyClock::now() >= at_) {
       if (fault_ == Fault::kFail)
-        throw InternalError(
-            "engine/cuda/cuda_forward.cpp:0: cudaMalloc: cudaErrorMemoryAllocation: out of memory "
-            "(test hook)");
+        throw InternalError("injected step failure (TPBENCH_TEST_FAIL_STEP_RANK)");
       log_warn("test hook: this leader's engine step stalls from now on");
       while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
     }
@@ -55,6 +52,7 @@ class FaultyStepEngine final : public Engine {
   void shutdown() override { inner_->shutdown(); }
   EngineStats stats() const override { return inner_->stats(); }
   std::string describe() const override { return inner_->describe(); }
+  std::optional<GpuIdentity> device() const override { return inner_->device(); }
 
  private:
   std::unique_ptr<Engine> inner_;
@@ -64,7 +62,7 @@ class FaultyStepEngine final : public Engine {
 
 }  // namespace
 
-std::unique_ptr<Engine> apply_stall_hook(int rank, std::unique_ptr<Engine> engine) {
+std::unique_ptr<Engine> wrap_with_fault_hooks(int rank, std::unique_ptr<Engine> engine) {
   using Fault = FaultyStepEngine::Fault;
   for (const auto& [rank_var, after_var, fault] :
        {std::tuple{"TPBENCH_TEST_STALL_STEP_RANK", "TPBENCH_TEST_STALL_STEP_AFTER_MS",

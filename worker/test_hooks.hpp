@@ -1,12 +1,14 @@
 #pragma once
-// Test-only fault injection, driven by environment variables (tests/orchestration uses them):
+// Test-only fault injection, compiled in only with -DTPBENCH_FAULT_INJECTION=ON (scripts/build.sh
+// turns it on for the test suite; the device kit's release build leaves it off, and then every
+// hook below is a no-op). Driven by environment variables (tests/orchestration uses them):
 //   TPBENCH_TEST_CRASH_RANK=r  TPBENCH_TEST_CRASH_AFTER_MS=ms   rank r kills itself (SIGKILL)
 //   TPBENCH_TEST_HANG_RANK=r   TPBENCH_TEST_HANG_AFTER_MS=ms    rank r stops itself (SIGSTOP)
 //   TPBENCH_TEST_STALL_STEP_RANK=r TPBENCH_TEST_STALL_STEP_AFTER_MS=ms
 //                                  leader r's engine step never returns (heartbeats go on)
 //   TPBENCH_TEST_FAIL_STEP_RANK=r TPBENCH_TEST_FAIL_STEP_AFTER_MS=ms
-//                                  leader r's engine step throws what a CUDA out-of-memory
-//                                  inside a step throws (an InternalError from CUDA_CHECK)
+//                                  leader r's engine step throws an InternalError, as a CUDA
+//                                  failure inside a step does ("injected step failure ...")
 //   TPBENCH_TEST_SLOW_START_RANK=r TPBENCH_TEST_SLOW_START_MS=ms
 //                                  rank r sleeps ms once its engine is built, before it counts
 //                                  as ready (a slow or hung load; heartbeats go on)
@@ -15,9 +17,12 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/wire/protocol.hpp"
 #include "engine/engine.hpp"
 
 namespace tpbench {
+
+#if TPBENCH_FAULT_INJECTION
 
 uint32_t protocol_version_for_rank(int rank);
 
@@ -29,6 +34,19 @@ void arm_fault_hooks(int rank);
 
 // The engine itself, or (for the stall / fail hooks' rank) one whose step() stops returning, or
 // throws, once the hook's time has passed.
-std::unique_ptr<Engine> apply_stall_hook(int rank, std::unique_ptr<Engine> engine);
+std::unique_ptr<Engine> wrap_with_fault_hooks(int rank, std::unique_ptr<Engine> engine);
+
+#else
+
+inline uint32_t protocol_version_for_rank(int) {
+  return wire::kProtocolVersion;
+}
+inline void slow_start_hook(int) {}
+inline void arm_fault_hooks(int) {}
+inline std::unique_ptr<Engine> wrap_with_fault_hooks(int, std::unique_ptr<Engine> engine) {
+  return engine;
+}
+
+#endif
 
 }  // namespace tpbench

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/engine_stats.hpp"
+#include "common/gpu_identity.hpp"
 #include "common/records.hpp"
 #include "common/workload.hpp"
 
@@ -24,10 +25,11 @@ struct HelloMsg {
 };
 
 struct HeartbeatMsg {
-  int64_t sent_ns = 0;        // sender's steady clock (ns since t0 once the run started)
-  int64_t in_step_ns = 0;     // a leader inside an engine step: how long that step has run
-  bool engine_ready = false;  // the rank's engine is built (start-up done on this rank)
-  MSGPACK_DEFINE_MAP(sent_ns, in_step_ns, engine_ready);
+  int64_t sent_ns = 0;           // sender's steady clock (ns since t0 once the run started)
+  int64_t in_step_ns = 0;        // a leader inside an engine step: how long that step has run
+  bool engine_ready = false;     // the rank's engine is built (start-up done on this rank)
+  std::vector<GpuIdentity> gpu;  // once engine_ready: the GPU it computes on (none: cpu, sim)
+  MSGPACK_DEFINE_MAP(sent_ns, in_step_ns, engine_ready, gpu);
 };
 
 struct ByeMsg {

@@ -18,17 +18,22 @@ std::vector<int> Topology::ranks_of(int replica) const {
 }
 
 Topology make_topology(int world_size, int tp, bool coordinator_only_rank) {
-  if (tp < 1) throw InputError("--tp " + std::to_string(tp) + ": must be at least 1");
+  if (tp < 1) {
+    throw InputError("--tp " + std::to_string(tp) + ": must be a positive integer (world size " +
+                     std::to_string(world_size) + ")");
+  }
   Topology t;
   t.world_size = world_size;
   t.tp = tp;
   t.coordinator_only_rank = coordinator_only_rank;
   t.first_worker_rank = coordinator_only_rank ? 1 : 0;
-  int workers = world_size - t.first_worker_rank;
+  const int workers = world_size - t.first_worker_rank;
   if (workers < tp || workers % tp != 0) {
-    throw InputError("--tp " + std::to_string(tp) + ": must divide the " + std::to_string(workers) +
-                     " worker ranks (world size " + std::to_string(world_size) +
-                     (coordinator_only_rank ? ", rank 0 is coordinator-only)" : ")"));
+    throw InputError("--tp " + std::to_string(tp) + " does not divide " +
+                     (coordinator_only_rank
+                          ? "the " + std::to_string(workers) + " engine ranks (world size " +
+                                std::to_string(world_size) + " with --coordinator-only-rank)"
+                          : "the world size " + std::to_string(world_size)));
   }
   t.replicas = workers / tp;
   return t;

@@ -22,7 +22,8 @@ struct Topology {
   std::vector<int> ranks_of(int replica) const;
 };
 
-// Throws InputError when tp does not divide the worker ranks or leaves no replica.
+// The run's one --tp/world check: throws InputError (one line naming --tp and the world size)
+// when tp < 1, or tp does not divide the engine ranks or leaves no replica.
 Topology make_topology(int world_size, int tp, bool coordinator_only_rank);
 
 // --concurrency split over replicas: the first (concurrency % replicas) get one more slot.

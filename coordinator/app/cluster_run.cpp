@@ -140,9 +140,11 @@ int run_cluster(int argc, char** argv) {
 
   // 1. Command line: every rank parses the same argv, so all reach the same verdict.
   CliResult cli;
+  wire::Topology topo;
   WorkerStatus status = guarded([&] {
     cli = parse_on_rank(rank, argc, argv);
-    if (!cli.exit_now) validate_world(cli.options, world);
+    if (!cli.exit_now)
+      topo = wire::make_topology(world, cli.options.tp, cli.options.coordinator_only_rank);
     // The coordinator writes the reports, so its host's file system is the one to check.
     if (!cli.exit_now && rank == 0) check_output_paths(cli.options);
   });
@@ -159,10 +161,6 @@ int run_cluster(int argc, char** argv) {
   }
 
   // 3. Roles.
-  wire::Topology topo;
-  status = guarded(
-      [&] { topo = wire::make_topology(world, options.tp, options.coordinator_only_rank); });
-  if (int code = agree_on_status(status)) return code;
   const int replica = topo.replica_of(rank);
   const Backend backend = resolve_backend(options.engine.backend);
   MPI_Comm replica_comm = MPI_COMM_NULL;

@@ -12,10 +12,7 @@ struct CliResult {
 
 // Parses and validates argv. Bad input (unknown flag, out-of-range value, missing file)
 // throws InputError with one line naming the flag or file; main exits with kExitBadInput.
-// World-dependent checks (tp dividing the world size) are done by validate_world().
+// World-dependent checks (tp dividing the world size) are done by wire::make_topology().
 CliResult parse_command_line(int argc, const char* const* argv);
-
-// Throws InputError when --tp does not divide world_size or leaves no replica.
-void validate_world(const RunOptions& options, int world_size);
 
 }  // namespace tpbench

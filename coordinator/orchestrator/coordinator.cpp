@@ -293,6 +293,7 @@ void Coordinator::handle_control(wire::Received& msg) {
       auto beat = wire::decode_payload<wire::HeartbeatMsg>(data, size);
       const auto timeout_ns = static_cast<int64_t>(config_.options.heartbeat_timeout_s * 1e9);
       rs.engine_ready = beat.engine_ready;
+      if (!beat.gpu.empty()) run_.rank_gpus[rank] = beat.gpu.front();
       const bool run_started = phase_ == Phase::kRunning || phase_ == Phase::kStopping;
       if (leader && run_started && beat.in_step_ns > timeout_ns)
         fault(describe_rank(rank) + " is stuck in one engine step: " +

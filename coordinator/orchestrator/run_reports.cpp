@@ -30,6 +30,7 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
   for (const auto& h : run.rank_hosts)
     if (std::find(info.hosts.begin(), info.hosts.end(), h) == info.hosts.end())
       info.hosts.push_back(h);
+  for (const auto& [rank, gpu] : run.rank_gpus) info.gpus.push_back({rank, gpu});
   info.t0_skew_ns = run.t0_skew_ns;
   info.startup_s = run.startup_s;
   info.complete = complete;

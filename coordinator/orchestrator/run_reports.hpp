@@ -2,9 +2,11 @@
 // Assembles RunInfo / ReplicaSummary from what the coordinator learned and writes every report
 // the command line asks for (console, --csv, --json, --requests-out), complete or partial.
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "common/gpu_identity.hpp"
 #include "common/run_options.hpp"
 #include "common/wire/messages.hpp"
 #include "coordinator/orchestrator/record_collector.hpp"
@@ -30,7 +32,8 @@ struct RunDescription {
   RunOptions options;
   std::string backend;
   int world_size = 1;
-  std::vector<std::string> rank_hosts;  // world rank -> host
+  std::vector<std::string> rank_hosts;   // world rank -> host
+  std::map<int, GpuIdentity> rank_gpus;  // world rank -> its GPU, from its heartbeats (cuda only)
   int64_t t0_skew_ns = 0;
   std::string started_at;
   double startup_s = 0;  // coordinator created -> t0 (or -> the fault, when start-up failed)

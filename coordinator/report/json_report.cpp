@@ -41,7 +41,12 @@ Json environment_json(const RunInfo& info) {
   j["tp"] = info.options.tp;
   j["dp"] = info.replicas;
   j["hosts"] = info.hosts;
-  j["gpus"] = info.gpus;
+  j["gpus"] = Json::array();
+  for (const RankGpu& g : info.gpus)
+    j["gpus"].push_back({{"rank", g.rank},
+                         {"name", g.gpu.name},
+                         {"pci_bus_id", g.gpu.pci_bus_id},
+                         {"total_memory", g.gpu.total_memory}});
   j["versions"] = {{"tpbench", info.tpbench_version},
                    {"compiler", __VERSION__},
                    {"cplusplus", static_cast<long>(__cplusplus)}};

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/engine_stats.hpp"
+#include "common/gpu_identity.hpp"
 #include "common/records.hpp"
 #include "common/run_options.hpp"
 #include "coordinator/report/metrics.hpp"
@@ -26,6 +27,11 @@ struct ReplicaSummary {
   double busy_percent = 0;       // stats.busy_ns / duration
 };
 
+struct RankGpu {
+  int rank = 0;
+  GpuIdentity gpu;
+};
+
 struct RunInfo {
   RunOptions options;
   std::string backend;  // resolved: cuda | cpu | sim
@@ -34,9 +40,9 @@ struct RunInfo {
   int world_size = 1;
   int replicas = 1;
   std::vector<std::string> hosts;
-  std::vector<std::string> gpus;
-  int64_t t0_skew_ns = 0;  // spread of barrier exit times across ranks
-  double startup_s = 0;    // start-up (load, KV cache, warm-up) until t0, not in the duration
+  std::vector<RankGpu> gpus;  // by rank; empty on the cpu and sim backends
+  int64_t t0_skew_ns = 0;     // spread of barrier exit times across ranks
+  double startup_s = 0;       // start-up (load, KV cache, warm-up) until t0, not in the duration
   bool complete = true;
   std::string incomplete_reason;  // why the run ended early
 };

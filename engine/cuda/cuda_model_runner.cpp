@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "engine/model/model_weights.hpp"
 #include "engine/model/rope_frequencies.hpp"
+#include "kernels/cuda/attention_limits.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #if TPBENCH_HAVE_NCCL
 #include "engine/cuda/nccl_communicator.hpp"
@@ -15,7 +16,6 @@ namespace tpbench {
 namespace {
 
 constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
-constexpr int kMaxHeadDim = 256;  // prefill_attention's shared-memory tiles
 
 std::string mib(int64_t bytes) {
   std::ostringstream out;
@@ -31,10 +31,10 @@ CudaModelRunner::CudaModelRunner(const EngineOptions& options, Communicator& com
   gpu_ = select_gpu(options.local_rank, options.node_all_gather);
   config_ = load_model_config(options.model_dir);
   const std::string config_path = options.model_dir + "/config.json";
-  if (config_.head_dim > kMaxHeadDim || config_.head_dim % 2 != 0)
+  if (config_.head_dim > cuda::kMaxHeadDim || config_.head_dim % 2 != 0)
     throw InputError(config_path + ": head_dim " + std::to_string(config_.head_dim) +
                      ": the cuda backend supports even head sizes up to " +
-                     std::to_string(kMaxHeadDim));
+                     std::to_string(cuda::kMaxHeadDim));
   shard_ = make_tp_shard(config_, comm.rank(), comm.size(), config_path);
   dtype_ = resolve_dtype(options.dtype, options.model_dir, options.dummy_weights);
   check_dtype_supported(dtype_, gpu_);

@@ -47,6 +47,9 @@ class CudaModelRunner final : public ModelRunner {
   void forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
                        std::vector<int32_t>& tokens) override;
   std::string describe() const override;
+  std::optional<GpuIdentity> device() const override {
+    return GpuIdentity{gpu_.name, gpu_.pci_bus_id, gpu_.total_bytes};
+  }
 
   DType dtype() const { return dtype_; }
   const ModelConfig& config() const { return config_; }

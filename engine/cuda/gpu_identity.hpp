@@ -3,17 +3,12 @@
 // sharing a GPU (they split its KV cache) comes from equal PCI bus ids, not from device
 // ordinals, which differ between ranks when a launcher binds one GPU per task. Plain host code
 // (query_gpu_identity aside): the rules are unit-tested without a GPU.
-#include <cstdint>
 #include <string>
 #include <vector>
 
-namespace tpbench {
+#include "common/gpu_identity.hpp"
 
-struct GpuIdentity {
-  std::string name;        // "NVIDIA H200"
-  std::string pci_bus_id;  // "0000:01:00.0" (lower case); empty: the rank has no GPU
-  int64_t total_memory = 0;
-};
+namespace tpbench {
 
 // For each rank of a node, the ranks (itself included) whose GPU has its bus id; a rank without
 // a GPU (empty id) counts 1.

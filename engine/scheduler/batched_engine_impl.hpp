@@ -23,6 +23,7 @@ class BatchedEngine final : public Engine {
   void shutdown() override;
   EngineStats stats() const override;
   std::string describe() const override;
+  std::optional<GpuIdentity> device() const override { return runner_->device(); }
 
   const Scheduler& scheduler() const { return scheduler_; }
 

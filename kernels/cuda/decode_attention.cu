@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 
+#include "kernels/cuda/attention_limits.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/decode_attention.cuh"
 #include "kernels/cuda/element.cuh"
@@ -57,7 +58,6 @@ struct PartialResult {
   T* o;
 };
 
-constexpr int kMaxHeadDim = 256;
 constexpr int kDimsPerThread = kMaxHeadDim / kThreads;
 
 // Folds a partition's scores[0, n) into the running (max, sum) of an online softmax: scores

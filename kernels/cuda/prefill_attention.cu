@@ -3,6 +3,7 @@
 
 #include "common/error.hpp"
 
+#include "kernels/cuda/attention_limits.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/element.cuh"
 #include "kernels/cuda/prefill_attention.cuh"
@@ -126,7 +127,7 @@ void prefill_attention(const float* q, int64_t q_stride, const T* k_cache, const
                        int head_dim, int block_size, T* out, int64_t out_stride,
                        cudaStream_t stream) {
   if (n_tiles == 0) return;
-  TPBENCH_CHECK(head_dim <= 256, "prefill_attention: head_dim " + std::to_string(head_dim));
+  TPBENCH_CHECK(head_dim <= kMaxHeadDim, "prefill_attention: head_dim " + std::to_string(head_dim));
   const size_t bytes = shared_floats(head_dim) * sizeof(float);
   CUDA_CHECK(cudaFuncSetAttribute(prefill_attention_kernel<T>,
                                   cudaFuncAttributeMaxDynamicSharedMemorySize,

@@ -29,7 +29,8 @@ inline void append_prefill_tiles(int32_t seq, int32_t n_tokens, std::vector<Pref
 // For every tile, query i of seqs[tile.seq] (row first_token + i of q, fp32; head h at
 // q + row * q_stride + h * head_dim) attends to the cached keys of positions
 // [0, start_pos + i] (cache rows via the flat block_tables, as in decode_attention). head_dim
-// must be at most 256. Writes out + row * out_stride + h * head_dim (T).
+// must be at most kMaxHeadDim (attention_limits.hpp). Writes out + row * out_stride + h * head_dim
+// (T).
 template <typename T>
 void prefill_attention(const float* q, int64_t q_stride, const T* k_cache, const T* v_cache,
                        const AttentionSeqDesc* seqs, const int32_t* block_tables,

@@ -278,16 +278,5 @@ TEST(CliPercentiles, EmptyValueSaysWhatIsExpected) {
   }
 }
 
-TEST(ValidateWorld, AcceptsDivisors) {
-  RunOptions o;
-  o.tp = 2;
-  EXPECT_NO_THROW(validate_world(o, 8));
-  o.tp = 1;
-  EXPECT_NO_THROW(validate_world(o, 1));
-  o.tp = 3;
-  o.coordinator_only_rank = true;
-  EXPECT_NO_THROW(validate_world(o, 7));
-}
-
 }  // namespace
 }  // namespace tpbench::test

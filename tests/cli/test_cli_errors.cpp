@@ -127,32 +127,5 @@ TEST(CliErrors, ModelMustExistWhenSomethingReadsIt) {
       "/nonexistent/model", "token-ids on a real backend");
 }
 
-std::string world_error(int tp, int world, bool coordinator_only = false) {
-  RunOptions o;
-  o.tp = tp;
-  o.coordinator_only_rank = coordinator_only;
-  try {
-    validate_world(o, world);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-TEST(ValidateWorld, NamesTpAndWorldSize) {
-  for (auto [tp, world] :
-       {std::pair{3, 8}, std::pair{2, 1}, std::pair{0, 4}, std::pair{-1, 4}, std::pair{16, 8}}) {
-    const std::string m = world_error(tp, world);
-    const std::string context = "tp " + std::to_string(tp) + " world " + std::to_string(world);
-    expect_one_line_naming(m, "--tp", context);
-    expect_one_line_naming(m, std::to_string(world), context);
-  }
-}
-
-TEST(ValidateWorld, CoordinatorOnlyRankLeavesWorldMinusOneEngineRanks) {
-  expect_one_line_naming(world_error(2, 8, true), "--tp", "tp 2 world 8 coordinator-only");
-  expect_one_line_naming(world_error(1, 1, true), "--tp", "tp 1 world 1 coordinator-only");
-}
-
 }  // namespace
 }  // namespace tpbench::test

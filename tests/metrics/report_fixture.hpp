@@ -57,7 +57,8 @@ inline RunInfo fixture_info(bool streaming = true) {
   info.world_size = 4;
   info.replicas = 2;
   info.hosts = {"node-a", "node-b"};
-  info.gpus = {"sim", "sim", "sim", "sim"};
+  info.gpus = {{0, {"NVIDIA H200", "0000:19:00.0", 150'109'978'624}},
+               {1, {"NVIDIA H200", "0000:3b:00.0", 150'109'978'624}}};
   info.t0_skew_ns = 1234;
   info.startup_s = 12.25;
   return info;

@@ -132,6 +132,12 @@ TEST(JsonReport, ParsesWithEveryPart) {
   EXPECT_EQ(flat.at("environment.world_size"), "4");
   EXPECT_EQ(flat.at("environment.dp"), "2");
   EXPECT_EQ(flat.at("environment.t0_skew_ns"), "1234");
+  EXPECT_EQ(flat.at("environment.gpus.1.rank"), "1");
+  EXPECT_EQ(flat.at("environment.gpus.1.name"), "\"NVIDIA H200\"");
+  EXPECT_EQ(flat.at("environment.gpus.1.pci_bus_id"), "\"0000:3b:00.0\"");
+  EXPECT_EQ(flat.at("environment.gpus.1.total_memory"), "150109978624");
+  EXPECT_EQ(flat.at("environment.gpus.0.pci_bus_id"), "\"0000:19:00.0\"");
+  EXPECT_EQ(flat.count("environment.gpus.2.rank"), 0u);
   EXPECT_EQ(flat.at("environment.versions.tpbench"), "\"0.1.0\"");
   EXPECT_EQ(flat.at("environment.started_at"), "\"2026-11-27T21:00:00Z\"");
   EXPECT_EQ(flat.at("metrics.completed"), "3");

@@ -184,6 +184,8 @@ def main():
     if len(ids) != len(set(ids)):
         fail("a request was reported twice")
     report = json.load(open(paths["json"]))
+    if report["environment"]["gpus"] != []:  # the sim backend computes on no GPU
+        fail("JSON environment.gpus is %r, expected []" % report["environment"]["gpus"])
     if not isinstance(report.get("startup_s"), (int, float)) or report["startup_s"] < a.min_startup_s:
         fail("JSON startup_s is %r, expected a number >= %g" % (report.get("startup_s"), a.min_startup_s))
     if report["metrics"]["completed"] < a.min_completed:

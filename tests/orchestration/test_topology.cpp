@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <string>
+#include <tuple>
 
 #include "common/error.hpp"
 #include "common/wire/topology.hpp"
@@ -38,6 +40,36 @@ TEST(Topology, BadWorldsAreInputErrors) {
   EXPECT_THROW(make_topology(4, 2, true), InputError);  // 3 worker ranks
   EXPECT_THROW(make_topology(1, 1, true), InputError);  // no worker rank
   EXPECT_THROW(make_topology(2, 0, false), InputError);
+}
+
+std::string world_error(int world, int tp, bool coordinator_only) {
+  try {
+    make_topology(world, tp, coordinator_only);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The run's only --tp/world check (cluster_run calls it before any work): one line naming the
+// flag and the world size.
+TEST(Topology, BadWorldMessagesNameTpAndWorldSize) {
+  for (auto [world, tp, coordinator_only] :
+       {std::tuple{8, 3, false}, std::tuple{1, 2, false}, std::tuple{4, 0, false},
+        std::tuple{4, -1, false}, std::tuple{8, 16, false}, std::tuple{8, 2, true},
+        std::tuple{1, 1, true}}) {
+    const std::string m = world_error(world, tp, coordinator_only);
+    SCOPED_TRACE("world " + std::to_string(world) + " tp " + std::to_string(tp));
+    EXPECT_NE(m.find("--tp " + std::to_string(tp)), std::string::npos) << m;
+    EXPECT_NE(m.find("world size " + std::to_string(world)), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+}
+
+TEST(Topology, AcceptsDivisors) {
+  EXPECT_EQ(make_topology(1, 1, false).replicas, 1);
+  EXPECT_EQ(make_topology(7, 3, true).replicas, 2);
+  EXPECT_EQ(make_topology(8, 8, false).replicas, 1);
 }
 
 TEST(SlotSplit, RemainderGoesToTheFirstReplicas) {

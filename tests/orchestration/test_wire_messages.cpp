@@ -101,11 +101,16 @@ TEST(WireMessages, Hello) {
 }
 
 TEST(WireMessages, HeartbeatByeReady) {
-  EXPECT_EQ(roundtrip(HeartbeatMsg{-123456789012345ll}).sent_ns, -123456789012345ll);
-  HeartbeatMsg beat = roundtrip(HeartbeatMsg{5, 7, true});
+  EXPECT_EQ(roundtrip(HeartbeatMsg{-123456789012345ll, 0, false, {}}).sent_ns, -123456789012345ll);
+  HeartbeatMsg beat = roundtrip(HeartbeatMsg{5, 7, true, {}});
   EXPECT_EQ(beat.in_step_ns, 7);
   EXPECT_TRUE(beat.engine_ready);
-  EXPECT_FALSE(roundtrip(HeartbeatMsg{5, 7, false}).engine_ready);
+  EXPECT_FALSE(roundtrip(HeartbeatMsg{5, 7, false, {}}).engine_ready);
+  EXPECT_TRUE(beat.gpu.empty());
+  const GpuIdentity h200{"NVIDIA H200", "0000:19:00.0", 150'109'978'624};
+  HeartbeatMsg with_gpu = roundtrip(HeartbeatMsg{5, 7, true, {h200}});
+  ASSERT_EQ(with_gpu.gpu.size(), 1u);
+  EXPECT_EQ(with_gpu.gpu[0], h200);
   EXPECT_EQ(roundtrip(ByeMsg{9}).exit_code, 9);
   ReadyMsg r{3, 64, "sim: 5 ms per step", 1.25};
   ReadyMsg out = roundtrip(r);
