@@ -19,32 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A scratch folder removed at the end of the test.
-struct ScratchDir {
-  fs::path path = fs::path(scratch_path("files-")) += std::to_string(counter()++);
-  ScratchDir() { fs::create_directories(path); }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void put(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();
@@ -62,7 +36,7 @@ const char* kLmdeployHeader =
     "mean_tpot_ms,mean_itl_ms";
 
 TEST(OutputFiles, JsonWritesThroughSymlinkChainToTheTarget) {
-  ScratchDir dir;
+  ScratchDir dir("files-");
   fs::create_directory(dir / "results");
   put(dir / "results/run.json", "old");
   fs::create_symlink("results/run.json", dir / "latest.json");  // relative
@@ -80,7 +54,7 @@ TEST(OutputFiles, JsonWritesThroughSymlinkChainToTheTarget) {
 }
 
 TEST(OutputFiles, ReplacedFileKeepsItsPermissionBits) {
-  ScratchDir dir;
+  ScratchDir dir("files-");
   put(dir / "run.json", "old");
   fs::permissions(dir / "run.json", fs::perms(0640));
   write_json(dir / "run.json", fixture_info(), fixture_metrics(), {});
@@ -104,7 +78,7 @@ TEST(OutputFiles, WriteFailureNamesTheFileAndTheRealErrno) {
   ASSERT_EQ(::stat(full.c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode)) << "/dev/full is no longer a device";
 
-  ScratchDir dir;
+  ScratchDir dir("files-");
   const std::string missing = dir / "no-such-folder/run.json";
   EXPECT_NE(error_of([&] {
               write_json(missing, fixture_info(), fixture_metrics(), {});
@@ -113,7 +87,7 @@ TEST(OutputFiles, WriteFailureNamesTheFileAndTheRealErrno) {
 }
 
 TEST(CsvHeader, RowsGoOnlyUnderTpbenchsOwnHeader) {
-  ScratchDir dir;
+  ScratchDir dir("files-");
   const std::string lmdeploy =
       std::string(kLmdeployHeader) +
       "\nturbomind,256,sharegpt,,1024,1024,"
@@ -149,7 +123,7 @@ TEST(CsvHeader, RowsGoOnlyUnderTpbenchsOwnHeader) {
 }
 
 TEST(CsvHeader, LastLineWithoutNewlineGetsOneBeforeTheRow) {
-  ScratchDir dir;
+  ScratchDir dir("files-");
   const std::string path = dir / "run.csv";
   append_csv(path, fixture_info(), fixture_metrics());
   std::string text = slurp(path);
@@ -168,7 +142,7 @@ TEST(CsvHeader, LastLineWithoutNewlineGetsOneBeforeTheRow) {
 }
 
 TEST(CsvHeader, AppendsThroughSymlink) {
-  ScratchDir dir;
+  ScratchDir dir("files-");
   fs::create_symlink("target.csv", dir / "link.csv");
   append_csv(dir / "link.csv", fixture_info(), fixture_metrics());
   append_csv(dir / "link.csv", fixture_info(), fixture_metrics());

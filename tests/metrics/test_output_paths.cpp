@@ -20,34 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Scratch {
-  fs::path path = fs::path(scratch_path("paths-")) += std::to_string(counter()++);
-  Scratch() { fs::create_directories(path); }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-  size_t entries() const {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(path), {}));
-  }
-};
-
-void put(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 RunOptions outputs(const std::string& csv, const std::string& json = "",
                    const std::string& requests = "") {
   RunOptions o;
@@ -77,14 +49,14 @@ void expect_refused(const RunOptions& o, const std::string& flag_and_file, const
 }
 
 TEST(OutputPaths, NewFilesInAWritableFolderPassAndLeaveNothing) {
-  Scratch dir;
+  ScratchDir dir("paths-");
   EXPECT_EQ(refusal(outputs(dir / "r.csv", dir / "r.json", dir / "r.jsonl")), "");
   EXPECT_EQ(dir.entries(), 0u) << "a probe file was left behind";
   EXPECT_EQ(refusal(outputs("", "", "")), "");
 }
 
 TEST(OutputPaths, UnwritablePathsAreRefusedBeforeAnyWork) {
-  Scratch dir;
+  ScratchDir dir("paths-");
   put(dir / "plain-file", "x");
   expect_refused(outputs(dir / "missing/r.csv"), "--csv '" + dir / "missing/r.csv" + "'",
                  "folder '" + dir / "missing" + "' not found");
@@ -105,7 +77,7 @@ TEST(OutputPaths, UnwritablePathsAreRefusedBeforeAnyWork) {
 }
 
 TEST(OutputPaths, SomethingOtherThanARegularFileIsRefused) {
-  Scratch dir;
+  ScratchDir dir("paths-");
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   expect_refused(outputs("", dir / "fifo"), "--json '" + dir / "fifo" + "'",
                  "is a FIFO, not a regular file");
@@ -122,7 +94,7 @@ TEST(OutputPaths, SomethingOtherThanARegularFileIsRefused) {
 }
 
 TEST(OutputPaths, SymlinkToARegularFileIsFine) {
-  Scratch dir;
+  ScratchDir dir("paths-");
   put(dir / "target.json", "{}");
   fs::create_symlink("target.json", dir / "link.json");
   EXPECT_EQ(refusal(outputs("", dir / "link.json")), "");
@@ -130,7 +102,7 @@ TEST(OutputPaths, SymlinkToARegularFileIsFine) {
 }
 
 TEST(OutputPaths, OneFileNamedTwiceIsRefused) {
-  Scratch dir;
+  ScratchDir dir("paths-");
   expect_refused(outputs("", dir / "r.json", dir / "r.json"),
                  "--json '" + dir / "r.json" + "' and --requests-out", "are the same file");
   // Not there yet, spelled differently.
@@ -154,7 +126,7 @@ TEST(OutputPaths, OneFileNamedTwiceIsRefused) {
 }
 
 TEST(OutputPaths, CsvWithAForeignHeaderIsRefusedAndLeftUntouched) {
-  Scratch dir;
+  ScratchDir dir("paths-");
   const std::string lmdeploy =
       "backend,bs,dataset_name,sharegpt_output_len,random_input_len,random_output_len,"
       "random_range_ratio,num_prompts,completed,total_input_tokens,total_output_tokens,duration,"
