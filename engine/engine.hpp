@@ -64,6 +64,24 @@ class Engine {
   virtual std::optional<GpuIdentity> device() const { return std::nullopt; }
 };
 
+// An Engine around another one: every call goes to the inner engine unless a subclass
+// overrides it (the worker's fault hooks, the replica engine that owns its communicator).
+class EngineDecorator : public Engine {
+ public:
+  explicit EngineDecorator(std::unique_ptr<Engine> inner) : inner_(std::move(inner)) {}
+  void add(EngineRequest request) override { inner_->add(std::move(request)); }
+  StepResult step() override { return inner_->step(); }
+  size_t pending() const override { return inner_->pending(); }
+  void run_follower() override { inner_->run_follower(); }
+  void shutdown() override { inner_->shutdown(); }
+  EngineStats stats() const override { return inner_->stats(); }
+  std::string describe() const override { return inner_->describe(); }
+  std::optional<GpuIdentity> device() const override { return inner_->device(); }
+
+ protected:
+  std::unique_ptr<Engine> inner_;
+};
+
 // comm: the replica's TP communicator (size 1 when tp == 1). Throws InputError on a bad
 // model directory or option.
 std::unique_ptr<Engine> make_engine(const EngineOptions& options, Communicator& comm);

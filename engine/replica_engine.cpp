@@ -15,23 +15,14 @@ namespace {
 static_assert(std::is_same_v<MPI_Fint, MpiCommHandle>, "MpiCommHandle must hold an MPI_Fint");
 
 // An engine that owns the Communicator the inner engine runs over (which must outlive it).
-class ReplicaEngine final : public Engine {
+class ReplicaEngine final : public EngineDecorator {
  public:
   ReplicaEngine(std::unique_ptr<Communicator> comm, std::unique_ptr<Engine> inner)
-      : comm_(std::move(comm)), inner_(std::move(inner)) {}
+      : EngineDecorator(std::move(inner)), comm_(std::move(comm)) {}
   ~ReplicaEngine() override { inner_.reset(); }  // before comm_
-  void add(EngineRequest request) override { inner_->add(std::move(request)); }
-  StepResult step() override { return inner_->step(); }
-  size_t pending() const override { return inner_->pending(); }
-  void run_follower() override { inner_->run_follower(); }
-  void shutdown() override { inner_->shutdown(); }
-  EngineStats stats() const override { return inner_->stats(); }
-  std::string describe() const override { return inner_->describe(); }
-  std::optional<GpuIdentity> device() const override { return inner_->device(); }
 
  private:
   std::unique_ptr<Communicator> comm_;
-  std::unique_ptr<Engine> inner_;
 };
 
 }  // namespace

@@ -32,12 +32,11 @@ void arm(const char* rank_var, const char* after_var, int rank, int signal, cons
   }).detach();
 }
 
-class FaultyStepEngine final : public Engine {
+class FaultyStepEngine final : public EngineDecorator {
  public:
   enum class Fault { kStall, kFail };
   FaultyStepEngine(std::unique_ptr<Engine> inner, Fault fault, SteadyClock::time_point at)
-      : inner_(std::move(inner)), fault_(fault), at_(at) {}
-  void add(EngineRequest request) override { inner_->add(std::move(request)); }
+      : EngineDecorator(std::move(inner)), fault_(fault), at_(at) {}
   StepResult step() override {
     if (SteadyClock::now() >= at_) {
       if (fault_ == Fault::kFail)
@@ -47,15 +46,8 @@ class FaultyStepEngine final : public Engine {
     }
     return inner_->step();
   }
-  size_t pending() const override { return inner_->pending(); }
-  void run_follower() override { inner_->run_follower(); }
-  void shutdown() override { inner_->shutdown(); }
-  EngineStats stats() const override { return inner_->stats(); }
-  std::string describe() const override { return inner_->describe(); }
-  std::optional<GpuIdentity> device() const override { return inner_->device(); }
 
  private:
-  std::unique_ptr<Engine> inner_;
   Fault fault_;
   SteadyClock::time_point at_;
 };

@@ -188,23 +188,15 @@ TEST(SimBackend, StepShapeCountsContextReads) {
 }
 
 // Counts what the leader keeps in flight.
-class WatchedEngine final : public Engine {
+class WatchedEngine final : public EngineDecorator {
  public:
-  explicit WatchedEngine(std::unique_ptr<Engine> inner) : inner_(std::move(inner)) {}
+  using EngineDecorator::EngineDecorator;
   void add(EngineRequest r) override {
     inner_->add(std::move(r));
     max_pending = std::max(max_pending, inner_->pending());
   }
-  StepResult step() override { return inner_->step(); }
-  size_t pending() const override { return inner_->pending(); }
   void run_follower() override {}
-  void shutdown() override { inner_->shutdown(); }
-  EngineStats stats() const override { return inner_->stats(); }
-  std::string describe() const override { return inner_->describe(); }
   size_t max_pending = 0;
-
- private:
-  std::unique_ptr<Engine> inner_;
 };
 
 class Sink final : public RecordSink {
