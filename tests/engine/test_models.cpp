@@ -73,8 +73,10 @@ std::vector<std::pair<std::string, std::string>> tiny_model_variants() {
 }
 
 std::vector<std::string> torch_bin_fixtures() {
-  return {"llama-bf16", "llama-bf16-protocol4-parameters", "llama-bf16-sharded",
-          "qwen2-f16-tied-views", "llama-f32-transposed"};
+  return {"llama-bf16",           "llama-bf16-protocol4-parameters",
+          "llama-bf16-sharded",   "qwen2-f16-tied-views",
+          "llama-f32-transposed", "internlm-f16",
+          "internlm2-bf16",       "internlm3-f32"};
 }
 
 namespace {
