@@ -82,6 +82,12 @@ class EngineDecorator : public Engine {
   std::unique_ptr<Engine> inner_;
 };
 
+// MODEL_DIR/config.json's vocab_size alone, whatever the model type, for checking token ids
+// before any engine is built (the sim backend builds none). nullopt when there is no
+// config.json or it has no vocab_size; InputError naming the file when it is not a JSON object
+// or vocab_size is not a positive 32-bit integer. (Defined beside the config parser.)
+std::optional<int32_t> read_vocab_size(const std::string& model_dir);
+
 // comm: the replica's TP communicator (size 1 when tp == 1). Throws InputError on a bad
 // model directory or option.
 std::unique_ptr<Engine> make_engine(const EngineOptions& options, Communicator& comm);

@@ -1,7 +1,7 @@
 #include "coordinator/workload/vocab_limit.hpp"
 
 #include "common/error.hpp"
-#include "engine/model/model_config.hpp"
+#include "engine/engine.hpp"
 
 namespace tpbench {
 

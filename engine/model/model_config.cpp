@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "engine/engine.hpp"
 
 namespace tpbench {
 namespace {

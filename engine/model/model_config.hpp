@@ -60,10 +60,4 @@ ModelConfig load_model_config(const std::string& model_dir);
 // Parses config.json text; `path` only names the file in error messages.
 ModelConfig parse_model_config(const std::string& json_text, const std::string& path);
 
-// MODEL_DIR/config.json's vocab_size alone, whatever the model type, for checking token ids
-// before any engine is built (the sim backend builds none). nullopt when there is no
-// config.json or it has no vocab_size; InputError naming the file when it is not a JSON object
-// or vocab_size is not a positive 32-bit integer.
-std::optional<int32_t> read_vocab_size(const std::string& model_dir);
-
 }  // namespace tpbench

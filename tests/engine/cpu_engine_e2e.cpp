@@ -43,17 +43,7 @@ int run(int requests, int kv_blocks, Communicator& comm) {
     request.sampling.top_k = 1;
     engine->add(request);
   }
-  std::map<uint64_t, std::vector<int32_t>> generated;
-  int failures = 0;
-  while (engine->pending() > 0) {
-    StepResult result = engine->step();
-    for (const auto& t : result.tokens) generated[t.request_id].push_back(t.token);
-    for (const auto& f : result.failures) {
-      std::printf("request %llu failed: %s\n", static_cast<unsigned long long>(f.request_id),
-                  f.reason.c_str());
-      ++failures;
-    }
-  }
+  auto [generated, failures] = test::run_to_completion(*engine);
   const EngineStats stats = engine->stats();
   std::printf("%s\n", engine->describe().c_str());
   engine->shutdown();

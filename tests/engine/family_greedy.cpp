@@ -69,12 +69,7 @@ TEST_P(FamilyGreedy, MatchesFloat64ReferenceTokenForToken) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, FamilyGreedy, ::testing::ValuesIn(test::family_model_variants()),
-                         [](const auto& info) {
-                           std::string name = info.param.first;
-                           for (char& ch : name)
-                             if (ch == '-') ch = '_';
-                           return name;
-                         });
+                         test::FirstAsTestName());
 
 }  // namespace
 }  // namespace tpbench

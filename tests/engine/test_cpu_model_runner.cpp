@@ -5,9 +5,9 @@
 
 #include <fstream>
 
+#include "engine/comm/single_rank_communicator.hpp"
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "tests/engine/scenario.hpp"
-#include "engine/comm/single_rank_communicator.hpp"
 #include "tests/engine/test_models.hpp"
 
 namespace tpbench {
@@ -79,12 +79,7 @@ TEST_P(TinyModel, BatchedMixedPlanEqualsEachSequenceAlone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, TinyModel, ::testing::ValuesIn(test::tiny_model_variants()),
-                         [](const auto& info) {
-                           std::string name = info.param.first;
-                           for (char& ch : name)
-                             if (ch == '-') ch = '_';
-                           return name;
-                         });
+                         test::FirstAsTestName());
 
 }  // namespace
 }  // namespace tpbench

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -161,6 +162,20 @@ double relative_error(const float* a, const float* b, int64_t n) {
     max_ref = std::max(max_ref, std::fabs(double{b[i]}));
   }
   return max_ref > 0 ? max_diff / max_ref : max_diff;
+}
+
+Generation run_to_completion(Engine& engine) {
+  Generation g;
+  while (engine.pending() > 0) {
+    StepResult result = engine.step();
+    for (const auto& t : result.tokens) g.generated[t.request_id].push_back(t.token);
+    for (const auto& f : result.failures) {
+      std::printf("request %llu failed: %s\n", static_cast<unsigned long long>(f.request_id),
+                  f.reason.c_str());
+      ++g.failures;
+    }
+  }
+  return g;
 }
 
 }  // namespace tpbench::test

@@ -2,8 +2,11 @@
 // Models the engine tests run on, made at test time by the repository's own scripts into the
 // build directory (once; concurrent test processes race safely).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "engine/engine.hpp"
 
 namespace tpbench::test {
 
@@ -47,5 +50,24 @@ int32_t argmax(const float* values, int64_t n);
 
 // max |a - b| / max |b| over n values.
 double relative_error(const float* a, const float* b, int64_t n);
+
+// Steps the engine until nothing is pending: every request's generated ids, and how many requests
+// failed (each failure printed with its reason).
+struct Generation {
+  std::map<uint64_t, std::vector<int32_t>> generated;
+  int failures = 0;
+};
+Generation run_to_completion(Engine& engine);
+
+// A gtest parameter name from a {name, ...} pair's name ('-' is not allowed there).
+struct FirstAsTestName {
+  template <class Info>
+  std::string operator()(const Info& info) const {
+    std::string name = info.param.first;
+    for (char& ch : name)
+      if (ch == '-') ch = '_';
+    return name;
+  }
+};
 
 }  // namespace tpbench::test

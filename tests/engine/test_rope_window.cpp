@@ -208,12 +208,7 @@ TEST_P(LongContext, LogitsMatchNumpyReferenceWithEachRequestsBase) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, LongContext, ::testing::ValuesIn(long_context_models()),
-                         [](const auto& info) {
-                           std::string name = info.param.first;
-                           for (char& ch : name)
-                             if (ch == '-') ch = '_';
-                           return name;
-                         });
+                         test::FirstAsTestName());
 
 }  // namespace
 }  // namespace tpbench
