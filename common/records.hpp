@@ -13,16 +13,21 @@ struct RequestRecord {
   uint64_t id = 0;
   int32_t replica = 0;
   int32_t prompt_tokens = 0;
-  int32_t output_tokens = 0;     // tokens actually generated
-  int64_t submit_ns = 0;         // handed to the engine
-  int64_t first_token_ns = 0;    // first generated token available to the leader
-  int64_t finish_ns = 0;         // last token available / request ended
-  std::vector<int64_t> token_ns; // time of every generated token (first included); may be empty
-  std::vector<int32_t> token_ids;// generated ids, only with --record-tokens
+  int32_t output_tokens = 0;  // tokens actually generated
+  // Open loop (docs/ARCHITECTURE.md "Load shapes"): when the request was due (its arrival in the
+  // schedule) and how long it then waited for a --max-concurrency slot. In a closed loop a
+  // request is due when a slot takes it: scheduled_ns == submit_ns and queue_ns == 0.
+  int64_t scheduled_ns = 0;
+  int64_t queue_ns = 0;
+  int64_t submit_ns = 0;           // taken in by the leader (lag = submit - scheduled - queue)
+  int64_t first_token_ns = 0;      // first generated token available to the leader
+  int64_t finish_ns = 0;           // last token available / request ended
+  std::vector<int64_t> token_ns;   // time of every generated token (first included); may be empty
+  std::vector<int32_t> token_ids;  // generated ids, only with --record-tokens
   bool ok = true;
-  std::string error;             // why it failed when !ok
-  MSGPACK_DEFINE_MAP(id, replica, prompt_tokens, output_tokens, submit_ns, first_token_ns,
-                     finish_ns, token_ns, token_ids, ok, error);
+  std::string error;  // why it failed when !ok
+  MSGPACK_DEFINE_MAP(id, replica, prompt_tokens, output_tokens, scheduled_ns, queue_ns, submit_ns,
+                     first_token_ns, finish_ns, token_ns, token_ids, ok, error);
 };
 
 }  // namespace tpbench

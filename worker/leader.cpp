@@ -96,6 +96,7 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
       if (config.stream_output)
         rec.token_ns.reserve(static_cast<size_t>(std::max(req.output_len, 0)));
       rec.submit_ns = clock.now();
+      rec.scheduled_ns = rec.submit_ns;
       in_flight.emplace(req.id, std::move(rec));
       engine.add(std::move(er));
       --free_slots;
