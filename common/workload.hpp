@@ -13,7 +13,10 @@ struct WorkloadRequest {
   std::vector<int32_t> prompt_ids;  // what the engine is fed (with BOS when the tokenizer adds one)
   int32_t prompt_len = 0;           // == prompt_ids.size(); counted in input throughput
   int32_t output_len = 0;           // exact number of tokens to generate (ignore_eos)
-  MSGPACK_DEFINE_MAP(id, prompt_ids, prompt_len, output_len);
+  // Open loop: when it arrives, in ns since t0 (the coordinator's schedule). -1: closed loop,
+  // it is taken in as soon as a slot frees.
+  int64_t scheduled_ns = -1;
+  MSGPACK_DEFINE_MAP(id, prompt_ids, prompt_len, output_len, scheduled_ns);
 };
 
 }  // namespace tpbench
