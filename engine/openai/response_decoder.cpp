@@ -14,6 +14,9 @@ simdjson::dom::parser& thread_parser() {
 }
 
 std::string one_line(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  text = first == std::string_view::npos ? std::string_view{} : text.substr(first);
+  text = text.substr(0, text.find_last_not_of(" \t\r\n") + 1);
   std::string line = json::excerpt(text, 200);
   for (char& c : line) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
@@ -98,21 +101,24 @@ Response decode_response(Endpoint endpoint, std::string_view body) {
   return response;
 }
 
-std::string describe_error_body(int http_status, std::string_view body) {
-  const std::string prefix = "HTTP " + std::to_string(http_status);
+std::string describe_body(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return "(empty body)";
   simdjson::dom::object fields;
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return prefix + " (empty body)";
-  if (thread_parser().parse(body.data(), body.size()).get(fields)) {
-    return prefix + ": " + one_line(body);
-  }
-  if (auto message = json::server_error(fields)) return prefix + ": " + one_line(*message);
+  if (thread_parser().parse(body.data(), body.size()).get(fields)) return one_line(body);
+  if (auto message = json::server_error(fields)) return one_line(*message);
   simdjson::dom::element detail;
   if (!fields["detail"].get(detail)) {
     std::string_view text;
-    if (!detail.get(text)) return prefix + ": " + one_line(text);
-    return prefix + ": " + one_line(simdjson::minify(detail));
+    if (!detail.get(text)) return one_line(text);
+    return one_line(simdjson::minify(detail));
   }
-  return prefix + ": " + one_line(body);
+  return one_line(body);
+}
+
+std::string describe_error_body(int http_status, std::string_view body) {
+  const std::string described = describe_body(body);
+  const std::string prefix = "HTTP " + std::to_string(http_status);
+  return described == "(empty body)" ? prefix + " " + described : prefix + ": " + described;
 }
 
 }  // namespace tpbench::openai

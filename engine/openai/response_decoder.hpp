@@ -32,4 +32,8 @@ Response decode_response(Endpoint endpoint, std::string_view body);
 // and FastAPI's {"detail": ...}; any other body is quoted, cut to a line's length.
 std::string describe_error_body(int http_status, std::string_view body);
 
+// The same without the status: the server's message, or the body cut to one line, or
+// "(empty body)".
+std::string describe_body(std::string_view body);
+
 }  // namespace tpbench::openai

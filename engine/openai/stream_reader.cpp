@@ -1,6 +1,13 @@
 #include "engine/openai/stream_reader.hpp"
 
+#include "engine/openai/response_decoder.hpp"
+
 namespace tpbench::openai {
+namespace {
+
+constexpr size_t kUnframedBodyCap = 64 << 10;
+
+}  // namespace
 
 void StreamReader::decode_events(std::vector<StreamChunk>& out) {
   for (const SseEvent& event : events_) {
@@ -15,6 +22,11 @@ void StreamReader::decode_events(std::vector<StreamChunk>& out) {
 }
 
 void StreamReader::feed(std::string_view bytes, std::vector<StreamChunk>& out) {
+  if (decoder_.events() == 0 && unframed_body_.size() < kUnframedBodyCap) {
+    unframed_body_.append(bytes.substr(0, kUnframedBodyCap - unframed_body_.size()));
+  } else if (decoder_.events() > 0 && !unframed_body_.empty()) {
+    std::string().swap(unframed_body_);
+  }
   parser_.feed(bytes, events_);
   decode_events(out);
 }
@@ -23,7 +35,12 @@ void StreamReader::finish(std::vector<StreamChunk>& out) {
   parser_.finish(events_);
   decode_events(out);
   if (parser_failure_reported_) return;
-  if (auto reason = decoder_.end_of_stream()) out.emplace_back().error = *reason;
+  auto reason = decoder_.end_of_stream();
+  if (!reason) return;
+  if (decoder_.events() == 0 && !unframed_body_.empty()) {
+    *reason = "the response holds no SSE event: " + describe_body(unframed_body_);
+  }
+  out.emplace_back().error = *reason;
 }
 
 }  // namespace tpbench::openai

@@ -3,6 +3,7 @@
 // HTTP client keeps one per transfer, calls feed() from its write callback (stamping the time
 // before the call, when the bytes arrived) and finish() when the transfer ends.
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,8 @@ class StreamReader {
   void feed(std::string_view bytes, std::vector<StreamChunk>& out);
   // The body ended: appends the chunk of an event left without its blank line (see
   // tail_unterminated()), then a failed chunk when the stream neither completed nor failed.
+  // A body that held no SSE event at all (a server answering a stream request with a plain
+  // JSON body) fails with the server's message or the body's start.
   void finish(std::vector<StreamChunk>& out);
 
   const StreamDecoder& decoder() const { return decoder_; }
@@ -37,6 +40,7 @@ class StreamReader {
   std::vector<SseEvent> events_;  // scratch, reused across feeds
   bool parser_failure_reported_ = false;
   bool tail_unterminated_ = false;
+  std::string unframed_body_;  // the body while it has produced no event (capped)
 };
 
 }  // namespace tpbench::openai

@@ -210,7 +210,19 @@ TEST(StreamDecoder, StreamEndingWithoutDoneFails) {
   EXPECT_EQ(chunks[2].error, "the stream ended without \"data: [DONE]\" after 2 events");
   const auto empty = read_all(kCompletions, "");
   ASSERT_EQ(empty.size(), 1u);
-  EXPECT_TRUE(contains(empty[0].error, "the server sent no event")) << empty[0].error;
+  EXPECT_EQ(empty[0].error,
+            "the stream ended without \"data: [DONE]\" after 0 events (the server sent no event)");
+}
+
+TEST(StreamDecoder, PlainJsonBodyInsteadOfAStream) {
+  const auto error = read_all(
+      kChat, "{\"error\":{\"message\":\"stream not supported\",\"type\":\"t\",\"code\":400}}");
+  ASSERT_EQ(error.size(), 1u);
+  EXPECT_EQ(error[0].error,
+            "the response holds no SSE event: stream not supported (type t, code 400)");
+  const auto pings = read_all(kChat, ": ping\n\n");
+  ASSERT_EQ(pings.size(), 1u);
+  EXPECT_EQ(pings[0].error, "the response holds no SSE event: : ping");
 }
 
 TEST(StreamDecoder, DoneCompletesTheStream) {
