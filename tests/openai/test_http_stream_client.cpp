@@ -192,14 +192,15 @@ TEST(HttpStreamClient, PostSendsBodyAndHeaders) {
   request.id = 3;
   request.url = server.url("/echo");
   request.headers = {"X-Test: forty-two", "Content-Type: application/json"};
-  request.body = "{\"prompt\": \"" + std::string(5000, 'a') + "\"}";  // over curl's Expect size
+  request.body = "{\"prompt\": \"" + std::string(1500000, 'a') +
+                 "\"}";  // over 1 MiB: curl would send "Expect: 100-continue"
   client.start(request);
   ASSERT_TRUE(client.run_until_idle(30'000));
   const Recorded& r = sink.by_id.at(3);
   ASSERT_TRUE(r.outcome.ok()) << r.outcome.message;
   const std::string body = r.body();
   EXPECT_NE(body.find("\"method\": \"POST\""), std::string::npos) << body.substr(0, 80);
-  EXPECT_NE(body.find(std::string(5000, 'a')), std::string::npos);
+  EXPECT_NE(body.find(std::string(1500000, 'a')), std::string::npos);
   EXPECT_NE(body.find("\"x_test\": \"forty-two\""), std::string::npos);
   EXPECT_NE(body.find("\"expect\": null"), std::string::npos);  // no 100-continue round trip
 }
