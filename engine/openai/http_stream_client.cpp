@@ -123,9 +123,11 @@ int HttpStreamClient::on_socket(void* /*easy*/, int fd, int what, void* self_ptr
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) event.events |= EPOLLIN;
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) event.events |= EPOLLOUT;
   const bool known = socket_data != nullptr;
-  if (epoll_ctl(self->epoll_fd_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event) != 0) {
-    return -1;  // libcurl fails the transfers on this socket
+  int done = epoll_ctl(self->epoll_fd_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event);
+  if (done != 0 && (errno == EEXIST || errno == ENOENT)) {  // our record and epoll's disagree
+    done = epoll_ctl(self->epoll_fd_, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &event);
   }
+  if (done != 0) return -1;  // libcurl fails the transfers on this socket
   if (!known) curl_multi_assign(static_cast<CURLM*>(self->multi_), fd, self);
   return 0;
 }

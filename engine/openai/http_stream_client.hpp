@@ -21,7 +21,8 @@ namespace tpbench {
 class HttpStreamSink {
  public:
   virtual ~HttpStreamSink() = default;
-  // The final status line's code (1xx interim responses are not reported), once, before any body.
+  // The final status line's code (1xx interim responses are not reported), once, before any body;
+  // not at all when no response arrived (refused, reset before the status line, timeout).
   virtual void on_headers(uint64_t id, long http_status) = 0;
   // A piece of a status < 400 response's body as it arrived (steady_now_ns() in libcurl's write
   // callback). Pieces follow the network's reads: an SSE event can span pieces or share one.

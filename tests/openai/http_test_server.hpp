@@ -1,5 +1,6 @@
 #pragma once
-// Starts tests/openai/sse_test_server.py on a free local port for one test and stops it after.
+// Starts tests/openai/sse_test_server.py on a free local port for one test and stops it after;
+// https with a self-signed certificate when tls (available() is false without openssl).
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,7 +13,7 @@
 
 class HttpTestServer {
  public:
-  HttpTestServer() {
+  explicit HttpTestServer(bool tls = false) : tls_(tls) {
     int out[2];
     if (pipe(out) != 0) throw std::runtime_error("pipe failed");
     pid_ = fork();
@@ -23,7 +24,8 @@ class HttpTestServer {
       close(out[1]);
       const std::string script =
           std::string(TPBENCH_SOURCE_DIR) + "/tests/openai/sse_test_server.py";
-      execl(TPBENCH_PYTHON3, TPBENCH_PYTHON3, script.c_str(), static_cast<char*>(nullptr));
+      execl(TPBENCH_PYTHON3, TPBENCH_PYTHON3, script.c_str(), tls ? "--tls" : "--plain",
+            static_cast<char*>(nullptr));
       _exit(127);
     }
     close(out[1]);
@@ -32,6 +34,7 @@ class HttpTestServer {
     const bool got = fgets(line, sizeof(line), lines) != nullptr;
     fclose(lines);
     if (!got) throw std::runtime_error("sse_test_server.py did not print its port");
+    if (std::string(line).rfind("no-tls", 0) == 0) return;
     port_ = std::stoi(line);
   }
   ~HttpTestServer() {
@@ -41,12 +44,15 @@ class HttpTestServer {
   HttpTestServer(const HttpTestServer&) = delete;
   HttpTestServer& operator=(const HttpTestServer&) = delete;
 
+  bool available() const { return port_ != 0; }
   int port() const { return port_; }
   std::string url(const std::string& path_and_query) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path_and_query;
+    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_) +
+           path_and_query;
   }
 
  private:
+  bool tls_ = false;
   pid_t pid_ = -1;
   int port_ = 0;
 };

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A local HTTP/1.1 server for the HTTP transport tests (python stdlib only).
 
-Prints its port on the first line of stdout, then serves until killed. Routes:
+Prints its port on the first line of stdout, then serves until killed. With --tls it serves
+https with a self-signed certificate for 127.0.0.1 made by the openssl command at start
+(prints "no-tls" instead of a port when openssl is missing). Routes:
   /sse?events=N&delay_ms=D&then=done|stall|reset|cut
       200 text/event-stream, chunked: N events `data: {"i": k, "t": <time.monotonic_ns()>}`,
       D ms apart, each flushed alone. Then: `data: [DONE]` and the last chunk (done), silence
@@ -13,9 +15,14 @@ Prints its port on the first line of stdout, then serves until killed. Routes:
 """
 import http.server
 import json
+import os
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -122,9 +129,27 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 4096  # 1,000 clients connect at once
 
 
+def self_signed_context():
+    folder = tempfile.mkdtemp(prefix="sse_test_tls_")
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    shutil.rmtree(folder)
+    return context
+
+
 def main():
     threading.stack_size(256 * 1024)
+    tls = "--tls" in sys.argv[1:]
+    if tls and shutil.which("openssl") is None:
+        print("no-tls", flush=True)
+        return 0
     server = Server(("127.0.0.1", 0), Handler)
+    if tls:
+        server.socket = self_signed_context().wrap_socket(server.socket, server_side=True)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -329,6 +329,27 @@ TEST(HttpStreamClient, EnvironmentProxyIgnoredUnlessUseProxy) {
   unsetenv("no_proxy");
 }
 
+TEST(HttpStreamClient, HttpsChecksTheCertificateUnlessInsecure) {
+  HttpTestServer server(/*tls=*/true);
+  if (!server.available()) GTEST_SKIP() << "no openssl command to make a certificate";
+  for (bool insecure : {false, true}) {
+    RecordingSink sink;
+    HttpTransportOptions options;
+    options.insecure = insecure;
+    HttpStreamClient client(options, sink);
+    client.start(get_request(1, server.url("/sse?events=2")));
+    ASSERT_TRUE(client.run_until_idle(30'000));
+    const HttpOutcome& outcome = sink.by_id.at(1).outcome;
+    if (insecure) {
+      EXPECT_TRUE(outcome.ok()) << outcome.message;
+      EXPECT_EQ(count_events(sink.by_id.at(1).body()), 2);
+    } else {
+      EXPECT_EQ(outcome.kind, HttpOutcomeKind::kConnectFailed) << outcome.message;
+      EXPECT_NE(outcome.message.find("certificate"), std::string::npos) << outcome.message;
+    }
+  }
+}
+
 TEST(HttpStreamClient, RaisesTheOpenFileSoftLimit) {
   rlimit saved{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
