@@ -129,7 +129,7 @@ TEST(HttpStreamClient, StreamArrivesWithTheServersDelaysOnTheSameClock) {
     EXPECT_GE(arrivals[i], started_ns);
     if (i > 0) {
       const int64_t gap_ms = (arrivals[i] - arrivals[i - 1]) / 1'000'000;
-      EXPECT_GE(gap_ms, 50) << "event " << i;
+      EXPECT_GE(gap_ms, 30) << "event " << i;
       EXPECT_LE(gap_ms, 1000) << "event " << i;
     }
   }
