@@ -18,6 +18,7 @@ packages=(
   libcli11-dev
   libopenblas-dev
   nlohmann-json3-dev
+  libcurl4-openssl-dev
   slurm-wlm munge gnuplot-nox
   python3 python3-numpy
   procps
