@@ -1,6 +1,5 @@
 // The open-loop flags (docs/CLI.md, "Open-loop load"): which go together. vLLM's rules for a
 // ramp: --request-rate stays inf, both rates are given and start <= end.
-#include <cmath>
 #include <limits>
 #include <sstream>
 #include <string>
