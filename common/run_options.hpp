@@ -4,6 +4,7 @@
 // field to its flag, states its range, and names its key in the JSON report.
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@ inline constexpr std::array<EnumName<Dispatch>, 2> kDispatchNames{{
 }};
 constexpr const auto& enum_names(Dispatch) {
   return kDispatchNames;
+}
+
+// --ramp-up-strategy (vLLM's names); kNone: no ramp.
+enum class RampUp { kNone, kLinear, kExponential };
+inline constexpr std::array<EnumName<RampUp>, 3> kRampUpNames{{
+    {RampUp::kNone, "none"},
+    {RampUp::kLinear, "linear"},
+    {RampUp::kExponential, "exponential"},
+}};
+constexpr const auto& enum_names(RampUp) {
+  return kRampUpNames;
 }
 
 struct RunOptions {
@@ -69,8 +81,26 @@ struct RunOptions {
   std::string coordinator_addr;  // "" = 127.0.0.1 on one host, else all interfaces
   std::string revision;          // hub id MODEL: branch, tag or commit; "" = main
 
+  // Open-loop load (coordinator/load/, docs/ARCHITECTURE.md "Load shapes"); the defaults are
+  // today's closed loop.
+  double request_rate = std::numeric_limits<double>::infinity();  // requests/s; inf: all at t0
+  double burstiness = 1.0;  // gamma shape of the gaps (1: Poisson; inf: constant gaps)
+  RampUp ramp_up_strategy = RampUp::kNone;
+  std::optional<double> ramp_up_start_rps, ramp_up_end_rps;
+  std::string trace_path;  // Azure LLM inference trace CSV: arrivals and lengths
+  double trace_time_scale = 1.0;
+  std::optional<double> duration_s;  // arrivals until this many seconds after t0
+  int max_concurrency = 0;           // cap on requests in flight in an open loop; 0 = unset
+  bool num_prompts_given = false;    // -n on the command line (a --trace run defaults to all rows)
+
   // Backend, model, KV cache, batch limits: what each rank's engine is built from.
   EngineOptions engine;
 };
+
+// Arrivals follow a schedule (WorkloadRequest::scheduled_ns) rather than a closed loop.
+inline bool is_open_loop(const RunOptions& o) {
+  return o.request_rate != std::numeric_limits<double>::infinity() ||
+         o.ramp_up_strategy != RampUp::kNone || !o.trace_path.empty() || o.duration_s.has_value();
+}
 
 }  // namespace tpbench

@@ -63,6 +63,7 @@ CliResult parse_command_line(int argc, const char* const* argv) {
   } catch (const CLI::ParseError& e) {
     throw InputError(one_line(e.what()));
   }
+  o.num_prompts_given = app.count("--num-prompts") > 0;
   cli::resolve_model(o);
   cli::validate_options(o);
   return result;

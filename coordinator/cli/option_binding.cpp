@@ -40,7 +40,7 @@ std::string describe_bounds(const Bounds& b) {
   const bool has_lo = std::isfinite(b.lo), has_hi = std::isfinite(b.hi);
   if (has_lo && has_hi)
     return std::string(b.lo_open ? "(" : "[") + number(b.lo) + ", " + number(b.hi) + "]";
-  if (has_lo) return (b.lo_open ? "> " : ">= ") + number(b.lo);
+  if (has_lo) return (b.lo_open ? "> " : ">= ") + number(b.lo) + (b.plus_infinity ? " or inf" : "");
   if (has_hi) return "<= " + number(b.hi);
   return "";
 }

@@ -51,7 +51,10 @@ CLI::Validator number_check(Bounds bounds) {
         } else {
           const std::optional<double> parsed = parse_real(text);
           if (!parsed) return "expected a number, got '" + text + "'";
-          if (!std::isfinite(*parsed)) return "must be a finite number, got " + text;
+          const bool allowed_inf =
+              bounds.plus_infinity && *parsed == std::numeric_limits<double>::infinity();
+          if (!std::isfinite(*parsed) && !allowed_inf)
+            return "must be a finite number, got " + text;
           value = *parsed;
         }
         return bounds_violation(bounds, value);

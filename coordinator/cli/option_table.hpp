@@ -26,11 +26,13 @@ struct OptionInfo {
   std::string_view help;
 };
 
-// Accepted values of a number: lo <= v (lo < v when lo_open) and v <= hi.
+// Accepted values of a number: lo <= v (lo < v when lo_open) and v <= hi. A real must be
+// finite unless plus_infinity allows "inf".
 struct Bounds {
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
   bool lo_open = false;
+  bool plus_infinity = false;
 };
 
 constexpr Bounds any_value() {
@@ -41,6 +43,9 @@ constexpr Bounds at_least(double lo) {
 }
 constexpr Bounds above(double lo) {
   return {lo, std::numeric_limits<double>::infinity(), true};
+}
+constexpr Bounds above_or_inf(double lo) {
+  return {lo, std::numeric_limits<double>::infinity(), true, true};
 }
 constexpr Bounds closed(double lo, double hi) {
   return {lo, hi, false};
@@ -170,6 +175,37 @@ void visit_options(Options& o, Visitor& v) {
             "Each leader writes one CSV row per engine step (tokens, seqs, prefill tokens, "
             "context tokens, forward ns); PATH.replicaN with several replicas"},
            e.step_profile_out, any_value());
+
+  // Open-loop load (docs/ARCHITECTURE.md, "Load shapes"); vLLM's names.
+  v.option({"--request-rate", "request_rate",
+            "Requests/s over the whole cluster, gamma-distributed gaps (inf: closed loop at -c)"},
+           o.request_rate, above_or_inf(0));
+  v.option({"--burstiness", "burstiness",
+            "Gamma shape of the gaps under --request-rate or a ramp: 1 Poisson, < 1 burstier, "
+            "inf constant"},
+           o.burstiness, above_or_inf(0));
+  v.option({"--ramp-up-strategy", "ramp_up_strategy",
+            "Rate moves from --ramp-up-start-rps to --ramp-up-end-rps over the -n requests"},
+           o.ramp_up_strategy, any_value());
+  v.option({"--ramp-up-start-rps", "ramp_up_start_rps", "Rate of the first request of a ramp"},
+           o.ramp_up_start_rps, above(0));
+  v.option({"--ramp-up-end-rps", "ramp_up_end_rps", "Rate of the last request of a ramp"},
+           o.ramp_up_end_rps, above(0));
+  v.option({"--trace", "trace",
+            "Azure LLM inference trace CSV: arrival times and prompt / output lengths (prompt "
+            "text from DATASET as in random mode); -n defaults to every row"},
+           o.trace_path, any_value());
+  v.option({"--trace-time-scale", "trace_time_scale",
+            "Multiply the trace's time offsets (0.5 replays twice as fast)"},
+           o.trace_time_scale, above(0));
+  v.option({"--duration", "duration",
+            "Arrivals until this many seconds after t0 instead of -n of them; requests cycle "
+            "through the -n sampled ones"},
+           o.duration_s, above(0));
+  v.option({"--max-concurrency", "max_concurrency",
+            "Open loop: requests in flight over the whole cluster; an arrival that finds none "
+            "free waits (0 = unset)"},
+           o.max_concurrency, at_least(1));
 }
 
 }  // namespace tpbench::cli

@@ -98,7 +98,9 @@ void resolve_model(RunOptions& options) {
 void validate_options(const RunOptions& options) {
   require(!options.record_tokens || !options.requests_out_path.empty(),
           "--record-tokens needs --requests-out PATH to write the tokens to");
+  validate_load_options(options);
   validate_paths(options);
+  if (!options.trace_path.empty()) require_file(options.trace_path, "--trace");
 }
 
 }  // namespace tpbench::cli

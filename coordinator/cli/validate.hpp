@@ -20,4 +20,7 @@ void resolve_model(RunOptions& options);
 // InputError.
 void validate_options(const RunOptions& options);
 
+// The open-loop flags together (validate_load.cpp): conflicts name both flags.
+void validate_load_options(const RunOptions& options);
+
 }  // namespace tpbench::cli

@@ -1,5 +1,6 @@
 #include "coordinator/report/options_json.hpp"
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -32,8 +33,12 @@ class JsonWriter {
     nlohmann::ordered_json& slot = out_[std::string(info.json_key)];
     if constexpr (std::is_enum_v<T>) {
       slot = std::string(name_of(field));
-    } else if constexpr (std::is_same_v<T, std::optional<int>>) {
+    } else if constexpr (std::is_same_v<T, std::optional<int>> ||
+                         std::is_same_v<T, std::optional<double>>) {
       slot = field ? nlohmann::ordered_json(*field) : nlohmann::ordered_json(nullptr);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      // JSON has no infinity: --request-rate inf is written as the command line spells it.
+      slot = std::isinf(field) ? nlohmann::ordered_json("inf") : nlohmann::ordered_json(field);
     } else {
       slot = field;
     }

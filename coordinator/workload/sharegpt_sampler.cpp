@@ -124,50 +124,36 @@ SampledRequests sample_sharegpt(const ShareGptDataset& dataset, const ShareGptSa
   return out;
 }
 
-SampledRequests sample_random(const ShareGptDataset& dataset, const RandomSampling& sampling,
-                              const BatchEncoder& encode) {
-  check_positive(sampling.num_prompts, "--num-prompts");
-  check_positive(sampling.input_len, "--random-input-len");
-  check_positive(sampling.output_len, "--random-output-len");
-  if (!(sampling.range_ratio >= 0.0 && sampling.range_ratio <= 1.0)) {
-    throw InputError("--random-range-ratio " + std::to_string(sampling.range_ratio) +
-                     ": must be in [0, 1]");
-  }
-  SampledRequests out;
-  // LMDeploy: conversations with >= 2 turns and a non-empty prompt, shuffled by random.shuffle.
+namespace {
+
+// Random mode's prompt pool: conversations with >= 2 turns and a non-empty prompt.
+std::vector<const ShareGptConversation*> random_pool(const ShareGptDataset& dataset) {
   std::vector<const ShareGptConversation*> pool;
   for (const ShareGptConversation& c : dataset.conversations) {
     if (!c.prompt.empty()) pool.push_back(&c);
   }
-  out.eligible = pool.size();
   if (pool.empty()) {
     throw InputError("dataset " + dataset.path +
                      ": no conversation with >= 2 turns and a non-empty prompt for "
                      "--dataset-name random");
   }
-  PythonRandom rng(sampling.seed);
-  const std::vector<uint32_t> order = shuffled_indices(pool.size(), rng);
+  return pool;
+}
 
-  // LMDeploy draws the lengths with numpy's global generator, which it never seeds, so its
-  // random workloads differ run to run. Ours continue the seeded Python stream after the
-  // shuffle (random.randint, all input lengths, then all output lengths): deterministic for a
-  // --seed and reproducible in plain Python. Output lengths start at 1, not 0 as LMDeploy's can
-  // with --random-range-ratio 0: a request that generates nothing has no first token to time.
-  const size_t n = static_cast<size_t>(sampling.num_prompts);
-  const int64_t input_low =
-      std::max<int64_t>(static_cast<int64_t>(sampling.input_len * sampling.range_ratio), 1);
-  const int64_t output_low =
-      std::max<int64_t>(static_cast<int64_t>(sampling.output_len * sampling.range_ratio), 1);
-  std::vector<int32_t> input_lens(n), output_lens(n);
-  for (auto& len : input_lens)
-    len = static_cast<int32_t>(rng.randint(input_low, sampling.input_len));
-  for (auto& len : output_lens) {
-    len = static_cast<int32_t>(rng.randint(output_low, sampling.output_len));
-  }
-
+// Request i: the ids (with BOS) of the pool's order[i]-th prompt, repeated and cut to
+// input_lens[i]; output_lens[i] tokens to generate.
+SampledRequests prompts_of_lengths(const ShareGptDataset& dataset,
+                                   const std::vector<const ShareGptConversation*>& pool,
+                                   const std::vector<uint32_t>& order,
+                                   const std::vector<int32_t>& input_lens,
+                                   const std::vector<int32_t>& output_lens,
+                                   const BatchEncoder& encode) {
+  SampledRequests out;
+  out.eligible = pool.size();
+  const size_t n = input_lens.size();
   // LMDeploy indexes dataset[i] for i < num_prompts and fails past the end; we wrap around.
   if (n > pool.size()) {
-    log_warn("dataset " + dataset.path + ": --num-prompts " + std::to_string(n) + " > " +
+    log_warn("dataset " + dataset.path + ": " + std::to_string(n) + " requests > " +
              std::to_string(pool.size()) + " usable prompts; reusing prompts in shuffled order");
   }
   const size_t distinct = std::min(n, pool.size());
@@ -200,8 +186,55 @@ SampledRequests sample_random(const ShareGptDataset& dataset, const RandomSampli
     out.requests.push_back(std::move(request));
     out.source_records.push_back(pool[order[i % distinct]]->record);
   }
+  return out;
+}
+
+}  // namespace
+
+SampledRequests sample_random(const ShareGptDataset& dataset, const RandomSampling& sampling,
+                              const BatchEncoder& encode) {
+  check_positive(sampling.num_prompts, "--num-prompts");
+  check_positive(sampling.input_len, "--random-input-len");
+  check_positive(sampling.output_len, "--random-output-len");
+  if (!(sampling.range_ratio >= 0.0 && sampling.range_ratio <= 1.0)) {
+    throw InputError("--random-range-ratio " + std::to_string(sampling.range_ratio) +
+                     ": must be in [0, 1]");
+  }
+  // LMDeploy: conversations with >= 2 turns and a non-empty prompt, shuffled by random.shuffle.
+  const std::vector<const ShareGptConversation*> pool = random_pool(dataset);
+  PythonRandom rng(sampling.seed);
+  const std::vector<uint32_t> order = shuffled_indices(pool.size(), rng);
+
+  // LMDeploy draws the lengths with numpy's global generator, which it never seeds, so its
+  // random workloads differ run to run. Ours continue the seeded Python stream after the
+  // shuffle (random.randint, all input lengths, then all output lengths): deterministic for a
+  // --seed and reproducible in plain Python. Output lengths start at 1, not 0 as LMDeploy's can
+  // with --random-range-ratio 0: a request that generates nothing has no first token to time.
+  const size_t n = static_cast<size_t>(sampling.num_prompts);
+  const int64_t input_low =
+      std::max<int64_t>(static_cast<int64_t>(sampling.input_len * sampling.range_ratio), 1);
+  const int64_t output_low =
+      std::max<int64_t>(static_cast<int64_t>(sampling.output_len * sampling.range_ratio), 1);
+  std::vector<int32_t> input_lens(n), output_lens(n);
+  for (auto& len : input_lens)
+    len = static_cast<int32_t>(rng.randint(input_low, sampling.input_len));
+  for (auto& len : output_lens) {
+    len = static_cast<int32_t>(rng.randint(output_low, sampling.output_len));
+  }
+  SampledRequests out = prompts_of_lengths(dataset, pool, order, input_lens, output_lens, encode);
   warn_if_short(dataset.path, out, sampling.num_prompts);
   return out;
+}
+
+SampledRequests sample_random_with_lengths(const ShareGptDataset& dataset, int64_t seed,
+                                           const std::vector<int32_t>& input_lens,
+                                           const std::vector<int32_t>& output_lens,
+                                           const BatchEncoder& encode) {
+  TPBENCH_CHECK(input_lens.size() == output_lens.size(), "one output length per input length");
+  const std::vector<const ShareGptConversation*> pool = random_pool(dataset);
+  PythonRandom rng(seed);
+  const std::vector<uint32_t> order = shuffled_indices(pool.size(), rng);
+  return prompts_of_lengths(dataset, pool, order, input_lens, output_lens, encode);
 }
 
 }  // namespace tpbench

@@ -57,4 +57,11 @@ struct RandomSampling {
 SampledRequests sample_random(const ShareGptDataset& dataset, const RandomSampling& sampling,
                               const BatchEncoder& encode);
 
+// Random mode's prompts (the same seeded shuffle of the same pool, each prompt's ids repeated
+// and cut) with lengths given rather than drawn: --trace's rows. input_lens[i] >= 1.
+SampledRequests sample_random_with_lengths(const ShareGptDataset& dataset, int64_t seed,
+                                           const std::vector<int32_t>& input_lens,
+                                           const std::vector<int32_t>& output_lens,
+                                           const BatchEncoder& encode);
+
 }  // namespace tpbench

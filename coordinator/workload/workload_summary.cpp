@@ -2,8 +2,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "coordinator/load/schedule_shape.hpp"
 #include "coordinator/workload/workload.hpp"
 
 namespace tpbench {
@@ -42,6 +44,42 @@ void print_row(std::FILE* out, const char* name, const TokenStats& s) {
                static_cast<long long>(s.total), s.mean, s.min, s.p50, s.p90, s.p99, s.max);
 }
 
+// The load flags in words: what the schedule was asked to be.
+void print_arrivals_asked(const Workload& workload, const RunOptions& o, std::FILE* out) {
+  if (!workload.trace_path.empty()) {
+    std::fprintf(out, "  arrivals       --trace %s (%zu rows), time x %g\n",
+                 workload.trace_path.c_str(), workload.trace_rows, o.trace_time_scale);
+  } else if (o.ramp_up_strategy != RampUp::kNone) {
+    std::fprintf(out, "  arrivals       %s ramp %g -> %g req/s over %zu requests, burstiness %g\n",
+                 std::string(name_of(o.ramp_up_strategy)).c_str(), o.ramp_up_start_rps.value_or(0),
+                 o.ramp_up_end_rps.value_or(0), workload.requests.size(), o.burstiness);
+  } else {
+    std::fprintf(out, "  arrivals       --request-rate %g req/s, burstiness %g\n", o.request_rate,
+                 o.burstiness);
+  }
+  if (o.duration_s) {
+    std::fprintf(out, "  duration       %g s: %zu arrivals", *o.duration_s,
+                 workload.requests.size());
+    if (workload.cycled_from > 0)
+      std::fprintf(out, ", cycling through %zu sampled requests", workload.cycled_from);
+    std::fprintf(out, "\n");
+  }
+}
+
+void print_schedule(const Workload& workload, const RunOptions& options, std::FILE* out) {
+  std::vector<int64_t> scheduled;
+  for (const WorkloadRequest& r : workload.requests) {
+    if (r.scheduled_ns < 0) return;  // closed loop
+    scheduled.push_back(r.scheduled_ns);
+  }
+  if (scheduled.empty()) return;
+  print_arrivals_asked(workload, options, out);
+  const ScheduleShape shape = schedule_shape(scheduled);
+  std::fprintf(out, "  schedule       span %.3f s, mean gap %.3f ms, gap CV %.3f, %.3f req/s\n",
+               shape.span_s, shape.mean_gap_s * 1e3, shape.gap_cv,
+               shape.span_s > 0 ? static_cast<double>(shape.arrivals) / shape.span_s : 0.0);
+}
+
 }  // namespace
 
 void print_workload_summary(const Workload& workload, const RunOptions& options, std::FILE* out) {
@@ -68,6 +106,7 @@ void print_workload_summary(const Workload& workload, const RunOptions& options,
   std::fprintf(out, "  time           load %.3f s, tokenize + sample %.3f s\n",
                workload.load_seconds, workload.tokenize_seconds);
   std::fprintf(out, "  requests       %zu\n", workload.requests.size());
+  print_schedule(workload, options, out);
   std::fprintf(out, "  %-14s %12s %10s %8s %8s %8s %8s %8s\n", "tokens", "total", "mean", "min",
                "p50", "p90", "p99", "max");
   print_row(out, "prompt", prompt);

@@ -186,5 +186,28 @@ TEST(OptionsJson, ValuesAreWrittenAsTheCommandLineSpellsThem) {
   EXPECT_EQ(j["percentiles"], nlohmann::json::array({1, 2}));
 }
 
+TEST(OptionsJson, LoadKeysWithInfinityAsTheCommandLineSpellsIt) {
+  const nlohmann::ordered_json d = options_to_json(parse_with_files({}).options);
+  EXPECT_EQ(d["request_rate"], "inf");  // JSON has no infinity
+  EXPECT_EQ(d["burstiness"], 1.0);
+  EXPECT_EQ(d["ramp_up_strategy"], "none");
+  EXPECT_TRUE(d["ramp_up_start_rps"].is_null());
+  EXPECT_TRUE(d["duration"].is_null());
+  EXPECT_EQ(d["trace"], "");
+  EXPECT_EQ(d["max_concurrency"], 0);
+  const nlohmann::ordered_json j =
+      options_to_json(parse_with_files({"--ramp-up-strategy", "linear", "--ramp-up-start-rps",
+                                        "1.5", "--ramp-up-end-rps", "9", "--burstiness", "inf"})
+                          .options);
+  EXPECT_EQ(j["ramp_up_strategy"], "linear");
+  EXPECT_EQ(j["ramp_up_start_rps"], 1.5);
+  EXPECT_EQ(j["ramp_up_end_rps"], 9.0);
+  EXPECT_EQ(j["burstiness"], "inf");
+  EXPECT_EQ(
+      options_to_json(
+          parse_with_files({"--request-rate", "12", "--duration", "3"}).options)["request_rate"],
+      12.0);
+}
+
 }  // namespace
 }  // namespace tpbench::test

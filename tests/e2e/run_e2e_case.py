@@ -220,8 +220,18 @@ def bad_input_cases(args, work):
     big_ids = write(os.path.join(work, "big.jsonl"),
                     '{"input_ids": [1, 2], "output_len": 4}\n{"input_ids": [1, 600], '
                     '"output_len": 4}\n')
+    bad_trace = write(os.path.join(work, "trace.csv"),
+                      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                      "2023-11-16 18:15:46.6805900,374,44\n"
+                      "2023-11-16 18:15:4x.9951690,396,109\n")
     sim = ["--backend", "sim"]
     return {
+        "ramp_with_a_rate": ([sample, tok, "--request-rate", "5", "--ramp-up-strategy", "linear",
+                              "--ramp-up-start-rps", "1", "--ramp-up-end-rps", "2"] + sim,
+                             "--ramp-up-strategy sets the rate: --request-rate must stay inf"),
+        "zero_request_rate": ([sample, tok, "--request-rate", "0"] + sim, "--request-rate"),
+        "bad_trace_row": ([sample, tok, "--trace", bad_trace] + sim,
+                          "trace.csv:3: TIMESTAMP '2023-11-16 18:15:4x.9951690'"),
         "csv_foreign_header": ([sample, tok, "--csv", lmdeploy_csv] + sim, "column 14",
                                [lmdeploy_csv]),
         "json_under_a_file": ([sample, tok, "--json", os.path.join(not_json, "r.json")] + sim,
@@ -285,9 +295,39 @@ def case_bad_input(args, work):
         print(f"ok: {name}: {errors[0]}")
 
 
+def case_schedule(args, work):
+    """The open-loop schedule is the coordinator's alone: --dry-run prints the same schedule on
+    1, 2 and 4 ranks and any --tp, and its mean gap from t0 is exactly 1 / rate (vLLM's rescale)."""
+    src = args.source
+    sample = os.path.join(src, "data", "sharegpt", "sharegpt-v3-50conv-1kprompt.json")
+    tok = os.path.join(src, "data", "tokenizers", "llama2")
+    load = ["--dataset-name", "random", "-n", "300", "--random-input-len", "16",
+            "--random-output-len", "4", "--request-rate", "40", "--burstiness", "0.5",
+            "--seed", "5", "--dry-run", "--csv", ""]
+    seen = {}
+    for np_, tp in ((1, 1), (2, 1), (2, 2), (4, 2), (4, 1)):
+        rc, out, err = run(args.mpiexec + ["-np", str(np_), args.exe, sample, tok, "--tp", str(tp)]
+                           + load, timeout=120)
+        if rc != 0:
+            fail(f"np {np_} tp {tp}: exit code {rc}", out, err)
+        lines = [l.strip() for l in out.splitlines()
+                 if l.strip().startswith(("arrivals", "schedule", "#Input", "#Output"))]
+        if len(lines) != 4:
+            fail(f"np {np_} tp {tp}: no schedule in the dry-run summary", out, err)
+        seen[(np_, tp)] = lines
+    first = next(iter(seen.values()))
+    for key, lines in seen.items():
+        if lines != first:
+            fail(f"np {key[0]} tp {key[1]}: {lines} != {first}")
+    schedule = [l for l in first if l.startswith("schedule")][0]
+    if "mean gap 25.000 ms" not in schedule or "span 7.500 s" not in schedule:
+        fail("300 requests at 40 req/s: want span 7.500 s and mean gap 25.000 ms: " + schedule)
+    print("ok: the same schedule on every world size and tp:", schedule)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("case", choices=["golden", "bad-input", "cpu-run"])
+    ap.add_argument("case", choices=["golden", "bad-input", "cpu-run", "schedule"])
     ap.add_argument("--exe", required=True)
     ap.add_argument("--source", required=True)
     ap.add_argument("--mpiexec", required=True, help="mpirun and its flags, ';'-separated")
@@ -304,7 +344,8 @@ def main():
     args.mpiexec = [a for a in args.mpiexec.split(";") if a]
     work = tempfile.mkdtemp(prefix="tpbench-e2e-")
     try:
-        {"golden": case_golden, "bad-input": case_bad_input, "cpu-run": case_cpu_run}[args.case](args, work)
+        {"golden": case_golden, "bad-input": case_bad_input, "cpu-run": case_cpu_run,
+         "schedule": case_schedule}[args.case](args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
