@@ -11,6 +11,23 @@
 
 namespace tpbench {
 
+void check_step_fits(const ArenaSizes& sizes, int heads, int head_dim, int64_t rows,
+                     int64_t logit_rows, int decode_seqs, int decode_splits) {
+  TPBENCH_CHECK(rows <= sizes.tokens, "step of " + std::to_string(rows) +
+                                          " token rows: the activations hold " +
+                                          std::to_string(sizes.tokens));
+  TPBENCH_CHECK(logit_rows <= sizes.logit_rows, "step of " + std::to_string(logit_rows) +
+                                                    " logit rows: the activations hold " +
+                                                    std::to_string(sizes.logit_rows));
+  TPBENCH_CHECK(
+      cuda::decode_attention_workspace_floats(decode_seqs, heads, head_dim, decode_splits) <=
+          cuda::decode_attention_workspace_floats(sizes.decode_seqs, heads, head_dim,
+                                                  sizes.decode_splits),
+      "step of " + std::to_string(decode_seqs) + " decoding sequences of " +
+          std::to_string(decode_splits) + " splits: the decode-attention workspace holds " +
+          std::to_string(sizes.decode_seqs) + " of " + std::to_string(sizes.decode_splits));
+}
+
 template <typename T>
 ActivationArena<T>::ActivationArena(const LayerWidths& w, const TpShard& shard,
                                     const ArenaSizes& sizes)
@@ -33,23 +50,6 @@ ActivationArena<T>::ActivationArena(const LayerWidths& w, const TpShard& shard,
   }
   decode_ws_.ensure(cuda::decode_attention_workspace_floats(sizes.decode_seqs, shard.heads,
                                                             head_dim_, sizes.decode_splits));
-}
-
-template <typename T>
-void ActivationArena<T>::check_step(int64_t rows, int64_t logit_rows, int decode_seqs,
-                                    int decode_splits) const {
-  TPBENCH_CHECK(rows <= sizes_.tokens, "step of " + std::to_string(rows) +
-                                           " token rows: the activations hold " +
-                                           std::to_string(sizes_.tokens));
-  TPBENCH_CHECK(logit_rows <= sizes_.logit_rows, "step of " + std::to_string(logit_rows) +
-                                                     " logit rows: the activations hold " +
-                                                     std::to_string(sizes_.logit_rows));
-  TPBENCH_CHECK(
-      cuda::decode_attention_workspace_floats(decode_seqs, shard_heads_, head_dim_,
-                                              decode_splits) <= decode_ws_.capacity(),
-      std::to_string(decode_seqs) + " decoding sequences of " + std::to_string(decode_splits) +
-          " splits: the decode-attention workspace holds " + std::to_string(sizes_.decode_seqs) +
-          " of " + std::to_string(sizes_.decode_splits));
 }
 
 template class ActivationArena<float>;

@@ -20,13 +20,21 @@ struct ArenaSizes {
   bool reduce_buffer = false;  // TP all-reduces in the element type: a buffer of T for them
 };
 
+// Throws InternalError, naming the size and its limit, when a step of `rows` token rows,
+// `logit_rows` logit rows and `decode_seqs` decoding sequences of up to `decode_splits` splits
+// (heads x head_dim per row on this rank) does not fit buffers of `sizes`.
+void check_step_fits(const ArenaSizes& sizes, int heads, int head_dim, int64_t rows,
+                     int64_t logit_rows, int decode_seqs, int decode_splits);
+
 template <typename T>
 class ActivationArena {
  public:
   ActivationArena(const LayerWidths& widths, const TpShard& shard, const ArenaSizes& sizes);
 
-  // Throws InternalError when a step does not fit the sizes.
-  void check_step(int64_t rows, int64_t logit_rows, int decode_seqs, int decode_splits) const;
+  // check_step_fits for these buffers.
+  void check_step(int64_t rows, int64_t logit_rows, int decode_seqs, int decode_splits) const {
+    check_step_fits(sizes_, shard_heads_, head_dim_, rows, logit_rows, decode_seqs, decode_splits);
+  }
 
   float* x() const { return x_.data(); }          // [rows, D] the residual stream
   float* delta() const { return delta_.data(); }  // [rows, D] a block's output (all-reduced)

@@ -51,8 +51,7 @@ class TypedForwardPass final : public ForwardPass {
         inv_freq_(context.inv_freq.size()),
         graphs_(ctx_.cuda_graphs ? max_batch(ctx_) : 0, ctx_.config.max_position_embeddings),
         arena_(widths_, ctx_.shard, arena_sizes<T>(ctx_)),
-        sampler_(max_batch(ctx_), ctx_.config.vocab_size,
-                 ctx_.reserve_sampling && ctx_.reserve_logit_rows > 0),
+        sampler_(max_batch(ctx_), ctx_.config.vocab_size, ctx_.reserve_sampling),
         model_(ctx_, weights_, kv_, arena_, inv_freq_.data()) {
     TPBENCH_CHECK(ctx_.reserve_tokens >= 1, "reserve_tokens " +
                                                 std::to_string(ctx_.reserve_tokens) +
