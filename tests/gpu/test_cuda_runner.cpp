@@ -3,7 +3,8 @@
 // random tiny bf16 and fp16 models agree with the CPU runner's top-1 token at >= 99% of positions,
 // their logits within 2e-2 (bf16) and 2.5e-3 (fp16) relative; the all-reduce in the model's dtype
 // (through a one-rank NCCL communicator) stays within the bf16 bound of the fp32 path; the
-// decode-attention kernels agree; the step timer times every kernel group. Skips without a GPU.
+// decode-attention kernels agree; the step timer times every kernel group; a step beyond the
+// sizes reserved up front is an InternalError. Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
