@@ -28,7 +28,8 @@ struct ForwardContext {
   cublasHandle_t cublas = nullptr;
   // NCCL over device buffers; null when tp == 1 (unless tuning.nccl_at_tp1).
   DeviceCommunicator* device_comm = nullptr;
-  int64_t reserve_tokens = 0;      // activations are allocated up front for this many rows ...
+  // Activations are allocated up front, never grown, for this many token rows (>= 1) ...
+  int64_t reserve_tokens = 0;
   int64_t reserve_logit_rows = 0;  // ... and this many logit rows: the largest batch
   // Pure decode steps of up to reserve_logit_rows sequences replay CUDA graphs (DecodeGraphs).
   bool cuda_graphs = true;

@@ -28,24 +28,6 @@ struct StepMetadata {
 // can replay.
 bool is_pure_decode(const StepMetadata& m);
 
-// The fixed-address inputs of the decode graphs: one buffer laid out for max_rows rows, of
-// which a graph for `bucket` rows reads the first `bucket` of each array. Row i's block table
-// is at tables + i * max_blocks_per_seq.
-struct DecodeGraphLayout {
-  int32_t max_rows = 0;
-  int32_t max_blocks_per_seq = 0;
-  size_t ids = 0, positions = 0, slots = 0, seqs = 0, logit_rows = 0, tables = 0;  // offsets
-  size_t bytes = 0;
-};
-DecodeGraphLayout decode_graph_layout(int32_t max_rows, int32_t max_blocks_per_seq);
-
-// Writes the pure-decode step `m` into `staging` (layout.bytes) padded to `bucket` rows: padding
-// row i decodes token 0 at position 0 of the spare block `pad_block`, and every row's logits
-// are computed (those of padding rows are ignored). An empty `m` gives padding rows only.
-void fill_decode_graph_inputs(const StepMetadata& m, int32_t bucket,
-                              const DecodeGraphLayout& layout, int32_t pad_block, int block_size,
-                              unsigned char* staging);
-
 // Fills `out` from `plan`. Throws InputError for a token outside [0, vocab_size) and
 // InternalError for an empty chunk, a short block table or a block id outside [0, num_blocks).
 void build_step_metadata(const StepPlan& plan, int block_size, int32_t num_blocks,

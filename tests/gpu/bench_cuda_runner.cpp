@@ -121,7 +121,8 @@ int main(int argc, char** argv) {
   options.dtype = *dtype;
   options.dummy_weights = std::atoi(pos[2].c_str()) != 0;
   options.max_batch_size = max_batch;
-  options.max_prefill_tokens = 8192;
+  // The activations are sized for this (plus the batch): a prompt longer than 8192 is one step.
+  options.max_prefill_tokens = std::max(8192, prompt);
   options.cuda_graphs = graphs;
   StepTimer timer;
   CudaTuning tuning = args.tuning;

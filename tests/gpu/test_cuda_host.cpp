@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "engine/comm/reduce_rounding.hpp"
 #include "engine/comm/single_rank_communicator.hpp"
+#include "engine/cuda/activation_arena.hpp"
 #include "engine/cuda/cuda_device.hpp"
 #include "engine/cuda/cuda_engine.hpp"
 #include "engine/cuda/cuda_tuning.hpp"
@@ -255,6 +256,39 @@ TEST(CudaDecodeGraphs, InputsArePaddedIntoTheSpareBlock) {
   build_step_metadata(long_context, bs, 10, 100, mm);
   EXPECT_THROW(fill_decode_graph_inputs(mm, 1, layout, pad_block, bs, staging.data()),
                InternalError);
+}
+
+// The activations are sized once (ActivationArena); a step beyond any of their sizes is an
+// InternalError naming the size and its limit, and every step within them passes.
+TEST(CudaActivationArena, StepsBeyondTheSizesAreInternalErrors) {
+  ArenaSizes sizes;
+  sizes.tokens = 528;
+  sizes.logit_rows = 16;
+  sizes.decode_seqs = 16;
+  sizes.decode_splits = cuda::decode_attention_splits(4096);
+  ASSERT_EQ(sizes.decode_splits, 16);
+  const int heads = 8, hd = 128;
+  auto error_of = [&](int64_t rows, int64_t logit_rows, int seqs, int splits) -> std::string {
+    try {
+      check_step_fits(sizes, heads, hd, rows, logit_rows, seqs, splits);
+    } catch (const InternalError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(error_of(528, 16, 16, 16), "");
+  EXPECT_EQ(error_of(1, 1, 1, 1), "");
+  EXPECT_EQ(error_of(16, 16, 16, 16), "");  // a decode step of the whole batch
+  EXPECT_EQ(error_of(16, 16, 16, 64), "");  // longer contexts split no further than the grid
+  EXPECT_NE(error_of(529, 16, 16, 16).find("step of 529 token rows: the activations hold 528"),
+            std::string::npos);
+  EXPECT_NE(error_of(528, 17, 16, 16).find("step of 17 logit rows: the activations hold 16"),
+            std::string::npos);
+  EXPECT_NE(error_of(17, 17, 17, 16).find("step of 17 logit rows"), std::string::npos);
+  EXPECT_NE(error_of(17, 16, 17, 16)
+                .find("step of 17 decoding sequences of 16 splits: the "
+                      "decode-attention workspace holds 16 of 16"),
+            std::string::npos);
 }
 
 class CudaDtype : public ::testing::Test {

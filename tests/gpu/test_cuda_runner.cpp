@@ -3,7 +3,8 @@
 // random tiny bf16 and fp16 models agree with the CPU runner's top-1 token at >= 99% of positions,
 // their logits within 2e-2 (bf16) and 2.5e-3 (fp16) relative; the all-reduce in the model's dtype
 // (through a one-rank NCCL communicator) stays within the bf16 bound of the fp32 path; the
-// decode-attention kernels agree; the step timer times every kernel group. Skips without a GPU.
+// decode-attention kernels agree; the step timer times every kernel group; a step beyond the
+// sizes reserved up front is an InternalError. Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -324,6 +325,62 @@ TEST_F(CudaRunner, GreedySamplingOnTheGpuIsTheArgmaxOfTheLogits) {
       twin_seqs[s].tokens.push_back(tokens[s]);
     }
   }
+}
+
+// The activations and the GPU sampler are sized once, for --max-prefill-tokens +
+// --max-batch-size token rows and --max-batch-size logit rows (100 + 16 and 16 here), and a
+// greedy-only run has no workspace for drawing: a step beyond them is an InternalError naming
+// the size and its limit, never a regrowth.
+TEST_F(CudaRunner, StepsBeyondTheReservedSizesAreInternalErrors) {
+  auto runner_of = [&](bool greedy_only) {
+    EngineOptions o;
+    o.model_dir = test::stories260k_dir();
+    o.dtype = DtypeChoice::kFloat32;
+    o.max_prefill_tokens = 100;
+    o.max_batch_size = 16;
+    o.greedy_only = greedy_only;
+    auto runner = std::make_unique<CudaModelRunner>(o, comm_);
+    runner->allocate_kv(30, 16);
+    return runner;
+  };
+  auto plan_of = [](int n_seqs, int32_t tokens_each) {
+    test::BlockAllocator blocks(30, 16);
+    StepPlan plan;
+    for (int s = 0; s < n_seqs; ++s) {
+      test::TestSequence seq;
+      seq.id = s;
+      for (int32_t i = 0; i < tokens_each; ++i) seq.tokens.push_back(1 + (i + s) % 400);
+      plan.seqs.push_back(blocks.next_chunk(seq, tokens_each, true));
+    }
+    return plan;
+  };
+  auto expect_internal_error = [](const auto& call, const std::string& what) {
+    try {
+      call();
+      ADD_FAILURE() << "no InternalError (" << what << ")";
+    } catch (const InternalError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  std::vector<float> logits;
+  std::vector<int32_t> tokens;
+  {
+    auto runner = runner_of(false);
+    runner->forward(plan_of(1, 116), logits);  // the largest step fits
+    EXPECT_EQ(logits.size(), static_cast<size_t>(runner->vocab_size()));
+    expect_internal_error([&] { runner->forward(plan_of(1, 117), logits); },
+                          "step of 117 token rows: the activations hold 116");
+    expect_internal_error([&] { runner->forward(plan_of(17, 1), logits); },
+                          "step of 17 logit rows: the activations hold 16");
+  }
+  auto greedy_only = runner_of(true);
+  std::vector<SamplingRow> rows(2);
+  greedy_only->forward_sampled(plan_of(2, 3), rows, tokens);  // greedy rows need no workspace
+  EXPECT_EQ(tokens.size(), 2u);
+  rows[1].params.top_k = 0;
+  rows[1].params.temperature = 0.7f;
+  expect_internal_error([&] { greedy_only->forward_sampled(plan_of(2, 3), rows, tokens); },
+                        "built for a greedy-only run");
 }
 
 // An unknown --dtype never reaches the runner: the command line rejects it (tests/cli).
