@@ -90,8 +90,9 @@ TEST_F(CudaRunner, Fp32LogitsMatchCpuRunnerOnInternlmFamilies) {
 }
 
 // Teacher-forced decode of `seqs` sequences of `len` random tokens, batched, block size 16:
-// the logits of every position.
-std::vector<std::vector<float>> decode_all_positions(ModelRunner& runner, int n_seqs, int len) {
+// the logits of every position (Runner::forward_logits: the cpu or the cuda runner).
+template <class Runner>
+std::vector<std::vector<float>> decode_all_positions(Runner& runner, int n_seqs, int len) {
   const int block_size = 16;
   const int32_t num_blocks = n_seqs * ((len + block_size - 1) / block_size) + 1;
   runner.allocate_kv(num_blocks % 7 == 0 ? num_blocks + 1 : num_blocks, block_size);
@@ -124,7 +125,7 @@ std::vector<std::vector<float>> decode_all_positions(ModelRunner& runner, int n_
 // top-1 token the same at >= `min_agreement` of the positions. tests/gpu/emulate_rounding.py
 // emulates the GPU's rounding on this very model and tokens: bf16 0.0056 and 597/600, fp16
 // 0.0007 and 598/600 (emulated, not measured; its RUNNER_LIMITS are these limits).
-void expect_tiny_model_agreement(ModelRunner& gpu, ModelRunner& cpu, const char* label,
+void expect_tiny_model_agreement(CudaModelRunner& gpu, CpuModelRunner& cpu, const char* label,
                                  double max_relative_error, double min_agreement) {
   const auto want = decode_all_positions(cpu, 4, 150);
   const auto got = decode_all_positions(gpu, 4, 150);
