@@ -40,7 +40,6 @@ BatchedEngine::BatchedEngine(std::unique_ptr<ModelRunner> runner, const EngineOp
     : runner_(std::move(runner)),
       comm_(comm),
       options_(options),
-      vocab_size_(runner_->vocab_size()),
       scheduler_(scheduler_config(*runner_, options, comm)) {
   runner_->allocate_kv(scheduler_.blocks().num_blocks(), options.cache_block_seq_len);
 }

@@ -35,7 +35,6 @@ class BatchedEngine final : public Engine {
   std::unique_ptr<ModelRunner> runner_;
   Communicator& comm_;
   EngineOptions options_;
-  int32_t vocab_size_;
   Scheduler scheduler_;
   std::vector<StepResult::Failure> failures_;  // reported by the next step()
   StepPlan plan_;
