@@ -20,8 +20,8 @@ struct RequestRecord {
   int64_t scheduled_ns = 0;
   int64_t queue_ns = 0;
   int64_t submit_ns = 0;           // taken in by the leader (lag = submit - scheduled - queue)
-  int64_t first_token_ns = 0;      // first generated token available to the leader
-  int64_t finish_ns = 0;           // last token available / request ended
+  int64_t first_token_ns = 0;      // first generated token available (the engine's time)
+  int64_t finish_ns = 0;           // last token available / the engine gave up
   std::vector<int64_t> token_ns;   // time of every generated token (first included); may be empty
   std::vector<int32_t> token_ids;  // generated ids, only with --record-tokens
   bool ok = true;

@@ -1,7 +1,12 @@
 #pragma once
 // The inference engine as the worker sees it (docs/ARCHITECTURE.md "Engine"). One instance per
-// rank. The TP leader calls add() and step(); every other rank of the replica calls run_follower(),
-// which executes the plans the leader's step() broadcasts until the leader calls shutdown().
+// rank. Nothing here assumes a ModelRunner: BatchedEngine (engine/scheduler/) is one engine; an
+// engine that forwards requests to a server is another.
+//
+// Two roles share the interface. The TP leader's API: add(), step(), pending(), shutdown(),
+// stats(). The follower's API: run_follower(), which executes the plans the leader's step()
+// broadcasts until the leader calls shutdown(). The worker calls run_follower() only on ranks
+// that are not a replica's leader, so an engine whose replica is one rank never runs it.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,15 +40,21 @@ struct EngineRequest {
   SamplingParams sampling;
 };
 
+// Times are steady-clock nanoseconds (steady_now_ns() of common/clock.hpp, the base of the
+// run's t0), taken where the engine learns the fact: a token when its forward pass and sampling
+// return (an engine that forwards to a server: when the token's bytes arrive), a failure when
+// the engine gives up on the request. The leader converts them to ns since t0.
 struct StepResult {
   struct Token {
     uint64_t request_id;
     int32_t token;
-    bool finished;  // this was the request's last token
+    bool finished;    // this was the request's last token
+    int64_t time_ns;  // when the token became available
   };
   struct Failure {
     uint64_t request_id;
     std::string reason;
+    int64_t time_ns;  // when the engine gave up on the request
   };
   std::vector<Token> tokens;      // in the order they were produced this step
   std::vector<Failure> failures;  // requests the engine gave up on (too long, ...)
@@ -52,13 +63,18 @@ struct StepResult {
 class Engine {
  public:
   virtual ~Engine() = default;
+  // Leader API.
   virtual void add(EngineRequest request) = 0;
+  // Runs one iteration; its tokens and failures, each with the time it became known.
   virtual StepResult step() = 0;
   // Requests added and not yet finished or failed.
   virtual size_t pending() const = 0;
-  virtual void run_follower() = 0;
+  // Ends the run: no step() after it; a leader's followers leave run_follower(). Idempotent.
   virtual void shutdown() = 0;
   virtual EngineStats stats() const = 0;
+  // Follower API (TP ranks other than the leader): returns once the leader shuts down.
+  virtual void run_follower() = 0;
+  // Both roles.
   virtual std::string describe() const = 0;  // one line: backend, model, dtype, kv blocks
   // The GPU this rank computes on; none on the cpu and sim backends.
   virtual std::optional<GpuIdentity> device() const { return std::nullopt; }

@@ -3,7 +3,7 @@
 // backend's forward pass. The leader's scheduler builds a StepPlan, broadcasts it to its TP
 // followers, and every rank of the replica runs the same plan on its shard of the weights.
 #include <cstdint>
-#include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,9 +37,9 @@ struct KvLayout {
   std::string max_context_why;  // what sets max_context, for the refusal message
 };
 
-// One row for a runner that samples on its device: the sequence's sampling parameters and
-// which draw of its random stream this token is (sample_token in engine/scheduler/sampler.hpp
-// is the reference: the same parameters and draw give the same distribution and token).
+// The sampling of one sequence's next token: its parameters and which draw of its random stream
+// this token is. sample_token (engine/scheduler/sampler.hpp) is the rule: the same logits,
+// parameters and draw give the same token on every backend.
 struct SamplingRow {
   SamplingParams params;  // its seed is already in stream_key
   uint64_t stream_key = 0;
@@ -55,25 +55,15 @@ class ModelRunner {
   // (free device/host memory after weights x fraction).
   virtual int64_t kv_budget_bytes(double fraction) const = 0;
   virtual void allocate_kv(int32_t num_blocks, int block_size) = 0;
-  // Runs the plan. On return logits holds, for each seq with want_logits (in plan order), the
-  // full-vocabulary fp32 logits of its last token (only needed on the TP leader).
-  virtual void forward(const StepPlan& plan, std::vector<float>& logits) = 0;
+  // Runs the plan on this rank and samples. On the TP leader `rows` has one entry per seq with
+  // want_logits (plan order) and on return tokens[i] is the token drawn for the i-th of them
+  // with rows[i]; a runner samples where its logits are, so only token ids come back. On a TP
+  // follower `rows` is empty and `tokens` comes back empty: it only joins the collectives.
+  virtual void forward(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+                       std::vector<int32_t>& tokens) = 0;
   virtual std::string describe() const = 0;
   // The GPU it computes on; none for host runners.
   virtual std::optional<GpuIdentity> device() const { return std::nullopt; }
-
-  // Runners that sample where the logits are (samples_on_device() true) also implement
-  // forward_sampled: it runs the plan like forward() and writes to tokens[i] the token drawn
-  // with rows[i] for the i-th seq with want_logits (plan order), so only token ids come back.
-  // The engine calls it on the TP leader; followers keep calling forward().
-  virtual bool samples_on_device() const { return false; }
-  virtual void forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
-                               std::vector<int32_t>& tokens);
 };
-
-inline void ModelRunner::forward_sampled(const StepPlan&, const std::vector<SamplingRow>&,
-                                         std::vector<int32_t>&) {
-  throw std::logic_error(describe() + ": forward_sampled of a runner that samples on the host");
-}
 
 }  // namespace tpbench

@@ -115,12 +115,13 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
       auto it = in_flight.find(t.request_id);
       TPBENCH_CHECK(it != in_flight.end(), "engine produced a token for an unknown request");
       RequestRecord& rec = it->second;
-      if (rec.output_tokens == 0) rec.first_token_ns = now;
+      const int64_t token_ns = clock.since_t0(t.time_ns);  // when the engine had it
+      if (rec.output_tokens == 0) rec.first_token_ns = token_ns;
       ++rec.output_tokens;
-      if (config.stream_output) rec.token_ns.push_back(now);
+      if (config.stream_output) rec.token_ns.push_back(token_ns);
       if (config.record_tokens) rec.token_ids.push_back(t.token);
       if (t.finished) {
-        rec.finish_ns = now;
+        rec.finish_ns = token_ns;
         batcher.add(std::move(rec), now);
         in_flight.erase(it);
         ++free_slots;
@@ -133,7 +134,7 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
       RequestRecord& rec = it->second;
       rec.ok = false;
       rec.error = f.reason;
-      rec.finish_ns = now;
+      rec.finish_ns = clock.since_t0(f.time_ns);
       batcher.add(std::move(rec), now);
       in_flight.erase(it);
       ++free_slots;

@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "engine/model/rope_frequencies.hpp"
+#include "engine/scheduler/sampler.hpp"
 #include "kernels/cpu/embedding.hpp"
 #include "kernels/cpu/matmul.hpp"
 #include "kernels/cpu/paged_attention.hpp"
@@ -44,11 +45,13 @@ int64_t mem_available_bytes() {
 
 }  // namespace
 
-// Activations of one step, [tokens, width] row-major. Sized to the step's token count.
+// Activations of one step, [tokens, width] row-major. Reserved once for the largest step
+// (reserve()), then resized within that capacity to each step's token count.
 struct CpuModelRunner::Scratch {
   std::vector<int32_t> ids, positions;
   std::vector<int64_t> slots;
   std::vector<cpu::AttentionSeq> seqs;
+  std::vector<int64_t> logit_rows;      // the last row of each chunk that wants logits
   std::vector<float> x;                 // residual stream [T, D]
   std::vector<float> h;                 // normalised input of the current block [T, D]
   std::vector<float> q, k, v;           // [T, heads*hd], [T, kv_heads*hd]
@@ -60,6 +63,27 @@ struct CpuModelRunner::Scratch {
   std::vector<float> final_h;           // normalised rows that want logits [n, D]
   std::vector<float> local_logits;      // [n, local vocab]
   std::vector<float> gathered;          // [tp, n, local vocab]
+
+  // Capacity for steps of up to `max_tokens` rows and `max_seqs` sequences (each may want
+  // logits). Untouched capacity costs address space only.
+  void reserve(int64_t max_tokens, int64_t max_seqs, const ModelConfig& c, const TpShard& shard) {
+    const int64_t D = c.hidden_size, hd = c.head_dim, I = shard.intermediate;
+    const int64_t q_width = int64_t{shard.heads} * hd, kv_width = int64_t{shard.kv_heads} * hd;
+    ids.reserve(max_tokens);
+    positions.reserve(max_tokens);
+    slots.reserve(max_tokens);
+    seqs.reserve(max_seqs);
+    logit_rows.reserve(max_seqs);
+    for (auto* buf : {&x, &h, &delta}) buf->reserve(max_tokens * D);
+    for (auto* buf : {&q, &attn}) buf->reserve(max_tokens * q_width);
+    for (auto* buf : {&k, &v}) buf->reserve(max_tokens * kv_width);
+    for (auto* buf : {&gate, &up}) buf->reserve(max_tokens * I);
+    for (auto* buf : {&cos, &sin}) buf->reserve(max_tokens * hd / 2);
+    request_inv_freq.reserve(hd / 2);
+    final_h.reserve(max_seqs * D);
+    local_logits.reserve(max_seqs * shard.vocab);
+    gathered.reserve(shard.size * max_seqs * shard.vocab);
+  }
 };
 
 CpuModelRunner::CpuModelRunner(const EngineOptions& options, Communicator& comm)
@@ -70,6 +94,14 @@ CpuModelRunner::CpuModelRunner(const EngineOptions& options, Communicator& comm)
   weights_ = options.dummy_weights ? dummy_weights(config_, shard_, options.seed)
                                    : load_weights(config_, shard_, options.model_dir);
   inv_freq_ = rope_inv_freq(config_);
+  TPBENCH_CHECK(options.max_batch_size >= 1 && options.max_prefill_tokens >= 1,
+                "cpu runner: max_batch_size " + std::to_string(options.max_batch_size) +
+                    " and max_prefill_tokens " + std::to_string(options.max_prefill_tokens) +
+                    " must be >= 1 (the step limits its buffers are reserved for)");
+  max_step_seqs_ = options.max_batch_size;
+  max_step_tokens_ = int64_t{options.max_prefill_tokens} + options.max_batch_size;
+  scratch_->reserve(max_step_tokens_, max_step_seqs_, config_, shard_);
+  logits_.reserve(max_step_seqs_ * config_.vocab_size);
   if (options.dtype != DtypeChoice::kAuto && options.dtype != DtypeChoice::kFloat32 &&
       comm.rank() == 0)
     log_warn("--dtype " + std::string(name_of(options.dtype)) +
@@ -113,6 +145,14 @@ void CpuModelRunner::allocate_kv(int32_t num_blocks, int block_size) {
 
 void CpuModelRunner::check_plan(const StepPlan& plan) const {
   TPBENCH_CHECK(num_blocks_ > 0, "forward before allocate_kv");
+  int64_t tokens = 0;
+  for (const SequenceChunk& c : plan.seqs) tokens += static_cast<int64_t>(c.tokens.size());
+  TPBENCH_CHECK(
+      static_cast<int64_t>(plan.seqs.size()) <= max_step_seqs_ && tokens <= max_step_tokens_,
+      "cpu runner: a plan of " + std::to_string(plan.seqs.size()) + " sequences and " +
+          std::to_string(tokens) + " tokens exceeds the step it was sized for (" +
+          std::to_string(max_step_seqs_) + " sequences = max_batch_size, " +
+          std::to_string(max_step_tokens_) + " tokens = max_prefill_tokens + max_batch_size)");
   for (const SequenceChunk& c : plan.seqs) {
     const std::string req = "request " + std::to_string(c.request_id);
     TPBENCH_CHECK(!c.tokens.empty() && c.start_pos >= 0, req + ": empty chunk");
@@ -131,7 +171,23 @@ void CpuModelRunner::check_plan(const StepPlan& plan) const {
   }
 }
 
-void CpuModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
+void CpuModelRunner::forward(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+                             std::vector<int32_t>& tokens) {
+  forward_logits(plan, logits_);
+  tokens.clear();
+  const size_t n = logits_.size() / config_.vocab_size;
+  if (shard_.rank != 0) {
+    TPBENCH_CHECK(rows.empty(), "cpu runner: " + std::to_string(rows.size()) +
+                                    " sampling rows on TP follower rank " +
+                                    std::to_string(shard_.rank));
+    return;
+  }
+  TPBENCH_CHECK(rows.size() == n, "cpu runner: " + std::to_string(rows.size()) +
+                                      " sampling rows for " + std::to_string(n) + " logit rows");
+  sample_rows(logits_.data(), config_.vocab_size, rows, tokens);
+}
+
+void CpuModelRunner::forward_logits(const StepPlan& plan, std::vector<float>& logits) {
   logits.clear();
   check_plan(plan);
   Scratch& s = *scratch_;
@@ -145,7 +201,7 @@ void CpuModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
   s.positions.clear();
   s.slots.clear();
   s.seqs.clear();
-  std::vector<int64_t> logit_rows;  // the last row of each chunk that wants logits
+  s.logit_rows.clear();
   for (const SequenceChunk& chunk : plan.seqs) {
     cpu::AttentionSeq seq;
     seq.first_token = static_cast<int64_t>(s.ids.size());
@@ -160,7 +216,7 @@ void CpuModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
       s.slots.push_back(int64_t{chunk.block_table[pos / block_size_]} * block_size_ +
                         pos % block_size_);
     }
-    if (chunk.want_logits) logit_rows.push_back(static_cast<int64_t>(s.ids.size()) - 1);
+    if (chunk.want_logits) s.logit_rows.push_back(static_cast<int64_t>(s.ids.size()) - 1);
   }
   const int64_t T = static_cast<int64_t>(s.ids.size());
   if (T == 0) return;
@@ -220,7 +276,7 @@ void CpuModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
                 shard_.rank == 0 ? bias(w.b_down) : nullptr, s.delta.data());
     comm_.all_reduce_sum(s.delta.data(), T * D);
   }
-  compute_logits(logit_rows, logits);
+  compute_logits(s.logit_rows, logits);
 }
 
 // Final norm and LM head on the rows that want logits only. Each rank computes its vocabulary

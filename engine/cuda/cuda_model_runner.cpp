@@ -133,18 +133,23 @@ void CudaModelRunner::allocate_kv(int32_t num_blocks, int block_size) {
   block_size_ = block_size;
 }
 
-void CudaModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
+void CudaModelRunner::forward(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+                              std::vector<int32_t>& tokens) {
+  build_step_metadata(plan, block_size_, num_blocks_, config_.vocab_size, meta_);
+  if (shard_.rank == 0) {
+    pass_->forward_sampled(meta_, rows, tokens);
+    return;
+  }
+  TPBENCH_CHECK(rows.empty(), std::to_string(rows.size()) + " sampling rows on TP follower rank " +
+                                  std::to_string(shard_.rank));
+  tokens.clear();
+  pass_->forward(meta_, no_logits_, /*copy_logits=*/false);
+}
+
+void CudaModelRunner::forward_logits(const StepPlan& plan, std::vector<float>& logits) {
   logits.clear();
   build_step_metadata(plan, block_size_, num_blocks_, config_.vocab_size, meta_);
   pass_->forward(meta_, logits, /*copy_logits=*/shard_.rank == 0);
-}
-
-void CudaModelRunner::forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
-                                      std::vector<int32_t>& tokens) {
-  TPBENCH_CHECK(shard_.rank == 0,
-                "forward_sampled on TP follower rank " + std::to_string(shard_.rank));
-  build_step_metadata(plan, block_size_, num_blocks_, config_.vocab_size, meta_);
-  pass_->forward_sampled(meta_, rows, tokens);
 }
 
 std::string CudaModelRunner::describe() const {

@@ -42,11 +42,15 @@ class CudaModelRunner final : public ModelRunner {
   // does not hold one sequence of the model's full context (max_position_embeddings).
   int64_t kv_budget_bytes(double fraction) const override;
   void allocate_kv(int32_t num_blocks, int block_size) override;
-  void forward(const StepPlan& plan, std::vector<float>& logits) override;
-  bool samples_on_device() const override { return true; }
-  void forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
-                       std::vector<int32_t>& tokens) override;
+  // The TP leader samples on the GPU (ForwardPass::forward_sampled: only token ids come back);
+  // a follower runs the step's kernels and collectives without copying logits.
+  void forward(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+               std::vector<int32_t>& tokens) override;
   std::string describe() const override;
+  // Runs the plan and copies to `logits` (on the TP leader; empty on followers) the
+  // full-vocabulary fp32 logits of each seq with want_logits, in plan order. For tests and
+  // benchmarks that compare logits; the engine calls forward().
+  void forward_logits(const StepPlan& plan, std::vector<float>& logits);
   std::optional<GpuIdentity> device() const override {
     return GpuIdentity{gpu_.name, gpu_.pci_bus_id, gpu_.total_bytes};
   }
@@ -72,6 +76,7 @@ class CudaModelRunner final : public ModelRunner {
   int32_t num_blocks_ = 0;
   int block_size_ = 0;
   StepMetadata meta_;
+  std::vector<float> no_logits_;  // a follower's forward copies none
 };
 
 }  // namespace tpbench

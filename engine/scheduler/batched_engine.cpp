@@ -1,12 +1,12 @@
 #include <string>
 
 #include "common/clock.hpp"
+#include "common/counter_rng.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "engine/scheduler/batched_engine_impl.hpp"
 #include "engine/scheduler/kv_capacity.hpp"
 #include "engine/scheduler/plan_codec.hpp"
-#include "engine/scheduler/sampler.hpp"
 
 namespace tpbench {
 namespace {
@@ -40,7 +40,6 @@ BatchedEngine::BatchedEngine(std::unique_ptr<ModelRunner> runner, const EngineOp
     : runner_(std::move(runner)),
       comm_(comm),
       options_(options),
-      vocab_size_(runner_->vocab_size()),
       scheduler_(scheduler_config(*runner_, options, comm)) {
   runner_->allocate_kv(scheduler_.blocks().num_blocks(), options.cache_block_seq_len);
 }
@@ -58,7 +57,8 @@ void BatchedEngine::add(EngineRequest request) {
   TPBENCH_CHECK(!shut_down_, "add() after shutdown()");
   const uint64_t id = request.id;
   const uint64_t key = counter_stream_key(request.sampling.seed, id);
-  if (auto reason = scheduler_.add(std::move(request), key)) failures_.push_back({id, *reason});
+  if (auto reason = scheduler_.add(std::move(request), key))
+    failures_.push_back({id, std::move(*reason), steady_now_ns()});
 }
 
 size_t BatchedEngine::pending() const {
@@ -73,36 +73,13 @@ void BatchedEngine::broadcast_plan(const StepPlan& plan) {
   comm_.broadcast(wire_.data(), wire_.size(), 0);
 }
 
-void BatchedEngine::sample_planned(const StepPlan& plan) {
-  logit_rows_.clear();
-  for (size_t i = 0; i < plan.seqs.size(); ++i)
-    if (plan.seqs[i].want_logits) logit_rows_.push_back(static_cast<int32_t>(i));
-  const int64_t rows = static_cast<int64_t>(logit_rows_.size());
-  TPBENCH_CHECK(logits_.size() >= static_cast<size_t>(rows) * vocab_size_,
-                "runner returned " + std::to_string(logits_.size()) + " logits for " +
-                    std::to_string(rows) + " rows of " + std::to_string(vocab_size_));
-  sampled_.resize(rows);
-  // Rows are independent and each draw is a pure function of (request, index): the thread
-  // split cannot change a token.
-#pragma omp parallel for schedule(dynamic, 4) if (rows >= 16)
-  for (int64_t r = 0; r < rows; ++r) {
-    const Sequence& s = scheduler_.planned(logit_rows_[r]);
-    sampled_[r] = sample_token(logits_.data() + r * vocab_size_, vocab_size_, s.sampling,
-                               s.stream_key, static_cast<uint64_t>(s.generated()));
-  }
-}
-
-void BatchedEngine::forward_sampled_on_device(const StepPlan& plan) {
+void BatchedEngine::fill_sampling_rows(const StepPlan& plan) {
   sampling_rows_.clear();
   for (size_t i = 0; i < plan.seqs.size(); ++i) {
     if (!plan.seqs[i].want_logits) continue;
-    const Sequence& s = scheduler_.planned(static_cast<int32_t>(i));
+    const Sequence& s = scheduler_.planned(i);
     sampling_rows_.push_back({s.sampling, s.stream_key, static_cast<uint64_t>(s.generated())});
   }
-  runner_->forward_sampled(plan, sampling_rows_, sampled_);
-  TPBENCH_CHECK(sampled_.size() == sampling_rows_.size(),
-                "runner sampled " + std::to_string(sampled_.size()) + " tokens for " +
-                    std::to_string(sampling_rows_.size()) + " rows");
 }
 
 StepResult BatchedEngine::step() {
@@ -115,16 +92,16 @@ StepResult BatchedEngine::step() {
   if (!plan_.seqs.empty()) {
     broadcast_plan(plan_);
     const int64_t forward_start = steady_now_ns();
-    if (runner_->samples_on_device()) {
-      forward_sampled_on_device(plan_);
-    } else {
-      runner_->forward(plan_, logits_);
-      sample_planned(plan_);
-    }
+    fill_sampling_rows(plan_);
+    runner_->forward(plan_, sampling_rows_, sampled_);
+    const int64_t tokens_at = steady_now_ns();  // the step's tokens exist from here on
+    TPBENCH_CHECK(sampled_.size() == sampling_rows_.size(),
+                  "runner sampled " + std::to_string(sampled_.size()) + " tokens for " +
+                      std::to_string(sampling_rows_.size()) + " rows");
     if (!options_.step_profile_out.empty())
-      profile_.push_back({step_shape(plan_), steady_now_ns() - forward_start});
+      profile_.push_back({step_shape(plan_), tokens_at - forward_start});
     result.tokens.reserve(sampled_.size());
-    scheduler_.complete(sampled_.data(), result.tokens);
+    scheduler_.complete(sampled_.data(), tokens_at, result.tokens);
     ++steps_;
   } else {
     TPBENCH_CHECK(scheduler_.num_waiting() == 0 && scheduler_.num_running() == 0,
@@ -139,7 +116,8 @@ void BatchedEngine::run_follower() {
   TPBENCH_CHECK(!is_leader(), "run_follower() on the TP leader");
   StepPlan plan;
   std::vector<uint8_t> wire;
-  std::vector<float> logits;
+  const std::vector<SamplingRow> no_rows;  // the leader samples
+  std::vector<int32_t> no_tokens;
   for (;;) {
     uint64_t size = 0;
     comm_.broadcast(&size, sizeof(size), 0);
@@ -147,7 +125,10 @@ void BatchedEngine::run_follower() {
     comm_.broadcast(wire.data(), size, 0);
     decode_plan_into(wire.data(), wire.size(), plan);
     if (plan.shutdown) break;
-    runner_->forward(plan, logits);
+    runner_->forward(plan, no_rows, no_tokens);
+    TPBENCH_CHECK(no_tokens.empty(), "runner sampled " + std::to_string(no_tokens.size()) +
+                                         " tokens on TP follower rank " +
+                                         std::to_string(comm_.rank()));
     ++steps_;
   }
   shut_down_ = true;

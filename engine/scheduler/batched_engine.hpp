@@ -1,7 +1,8 @@
 #pragma once
-// The backend-neutral engine: continuous-batching scheduler, paged KV block manager and
-// sampler, driving any backend's ModelRunner. On the TP leader it plans each step and
-// broadcasts the plan; followers execute the broadcast plans in run_follower().
+// The backend-neutral engine: continuous-batching scheduler and paged KV block manager, driving
+// any backend's ModelRunner (which samples, with each sequence's SamplingRow). On the TP leader
+// it plans each step, broadcasts the plan and stamps the tokens the runner returns; followers
+// execute the broadcast plans in run_follower().
 #include <memory>
 
 #include "engine/comm/communicator.hpp"

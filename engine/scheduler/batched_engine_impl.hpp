@@ -30,21 +30,17 @@ class BatchedEngine final : public Engine {
  private:
   bool is_leader() const { return comm_.rank() == 0; }
   void broadcast_plan(const StepPlan& plan);
-  void sample_planned(const StepPlan& plan);
-  void forward_sampled_on_device(const StepPlan& plan);
+  void fill_sampling_rows(const StepPlan& plan);
 
   std::unique_ptr<ModelRunner> runner_;
   Communicator& comm_;
   EngineOptions options_;
-  int32_t vocab_size_;
   Scheduler scheduler_;
   std::vector<StepResult::Failure> failures_;  // reported by the next step()
   StepPlan plan_;
   std::vector<uint8_t> wire_;
-  std::vector<float> logits_;
-  std::vector<int32_t> sampled_;
-  std::vector<int32_t> logit_rows_;  // plan index of each logits row
-  std::vector<SamplingRow> sampling_rows_;
+  std::vector<SamplingRow> sampling_rows_;  // one per seq of plan_ with want_logits
+  std::vector<int32_t> sampled_;            // the runner's token for each of them
   bool shut_down_ = false;
   int64_t steps_ = 0;
   int64_t busy_ns_ = 0;

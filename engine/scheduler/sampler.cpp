@@ -199,4 +199,14 @@ int32_t sample_token(const float* logits, int32_t vocab_size, const SamplingPara
   return dist.back().token;  // rounding left u above the last partial sum
 }
 
+void sample_rows(const float* logits, int32_t vocab_size, const std::vector<SamplingRow>& rows,
+                 std::vector<int32_t>& tokens) {
+  const int64_t n = static_cast<int64_t>(rows.size());
+  tokens.resize(rows.size());
+#pragma omp parallel for schedule(dynamic, 4) if (n >= 16)
+  for (int64_t r = 0; r < n; ++r)
+    tokens[r] = sample_token(logits + r * vocab_size, vocab_size, rows[r].params,
+                             rows[r].stream_key, rows[r].draw_index);
+}
+
 }  // namespace tpbench

@@ -8,6 +8,7 @@
 
 #include "common/counter_rng.hpp"  // counter_stream_key, counter_uniform: the draws
 #include "engine/engine.hpp"
+#include "engine/model_runner.hpp"  // SamplingRow
 
 namespace tpbench {
 
@@ -29,5 +30,11 @@ void sampling_distribution(const float* logits, int32_t vocab_size, const Sampli
 // Samples the token for draw `index` of stream `key`. Thread-safe (thread-local scratch).
 int32_t sample_token(const float* logits, int32_t vocab_size, const SamplingParams& params,
                      uint64_t key, uint64_t index);
+
+// sample_token for every row: tokens[i] is drawn from logits row i ([rows.size(), vocab_size],
+// row-major) with rows[i]. Rows run in parallel (OpenMP) when there are many; each draw is a
+// pure function of its row, so the thread split cannot change a token.
+void sample_rows(const float* logits, int32_t vocab_size, const std::vector<SamplingRow>& rows,
+                 std::vector<int32_t>& tokens);
 
 }  // namespace tpbench

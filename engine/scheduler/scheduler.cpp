@@ -155,7 +155,8 @@ void Scheduler::schedule(StepPlan& plan) {
   plan.seqs.resize(plan_size_);
 }
 
-void Scheduler::complete(const int32_t* sampled, std::vector<StepResult::Token>& out) {
+void Scheduler::complete(const int32_t* sampled, int64_t time_ns,
+                         std::vector<StepResult::Token>& out) {
   size_t j = 0;
   bool any_finished = false;
   for (size_t i = 0; i < plan_size_; ++i) {
@@ -164,7 +165,7 @@ void Scheduler::complete(const int32_t* sampled, std::vector<StepResult::Token>&
     const int32_t token = sampled[j++];
     s.tokens.push_back(token);
     s.finished = s.generated() == s.max_new_tokens;
-    out.push_back({s.id, token, s.finished});
+    out.push_back({s.id, token, s.finished, time_ns});
     if (s.finished) {
       blocks_.release(s.block_table);
       any_finished = true;

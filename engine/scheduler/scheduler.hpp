@@ -31,7 +31,7 @@ struct SchedulerConfig {
   int32_t max_batch_size = 0;      // running sequences
   int32_t max_prefill_tokens = 0;  // prefill tokens fed per step (decode tokens not counted)
   int32_t max_context = 0;         // 0: no model limit
-  std::string max_context_why;      // appended to the refusal of a longer request
+  std::string max_context_why;     // appended to the refusal of a longer request
 };
 
 struct Sequence {
@@ -69,8 +69,9 @@ class Scheduler {
   const Sequence& planned(size_t i) const { return pool_[planned_[i]]; }
 
   // After the forward pass: `sampled` holds one token per want_logits seq of the last plan, in
-  // plan order. Appends them, reports them in `out` (plan order), retires finished sequences.
-  void complete(const int32_t* sampled, std::vector<StepResult::Token>& out);
+  // plan order, available since `time_ns`. Appends them, reports them in `out` (plan order),
+  // retires finished sequences.
+  void complete(const int32_t* sampled, int64_t time_ns, std::vector<StepResult::Token>& out);
 
   size_t num_waiting() const { return waiting_.size(); }
   size_t num_running() const { return running_.size(); }

@@ -21,7 +21,7 @@ int32_t sim_token(uint64_t request_id, int64_t pos, int32_t vocab) {
 }
 
 SimModelRunner::SimModelRunner(const EngineOptions& options, Communicator& comm)
-    : time_(options), tp_(comm.size()) {
+    : time_(options), tp_(comm.size()), leader_(comm.rank() == 0) {
   if (options.kv_cache_bytes <= 0) return;
   if (options.model_dir.empty())
     throw InputError(
@@ -63,15 +63,14 @@ void SimModelRunner::wait_step(const StepPlan& plan) const {
   while (SteadyClock::now() < deadline) std::this_thread::yield();
 }
 
-void SimModelRunner::forward(const StepPlan& plan, std::vector<float>& logits) {
-  wait_step(plan);
-  logits.clear();
-}
-
-void SimModelRunner::forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
-                                     std::vector<int32_t>& tokens) {
+void SimModelRunner::forward(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+                             std::vector<int32_t>& tokens) {
   wait_step(plan);
   tokens.clear();
+  if (!leader_) {
+    TPBENCH_CHECK(rows.empty(), "sim: sampling rows on a TP follower");
+    return;
+  }
   for (const SequenceChunk& c : plan.seqs)
     if (c.want_logits)
       tokens.push_back(

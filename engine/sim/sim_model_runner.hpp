@@ -1,7 +1,7 @@
 #pragma once
 // The sim backend's forward pass: no model and no KV cache. Each step waits the time the step
 // model gives for the plan's shape, on the TP leader and on every follower alike, and the leader
-// "samples on the device": it returns synthetic token ids without computing logits.
+// returns synthetic token ids (sim_token) without computing logits.
 //
 // KV capacity is unbounded (kMaxKvBlocks blocks) unless --kv-cache-bytes is given; then MODEL's
 // config.json gives the bytes per block (KV heads of this rank x head_dim x layers, 4 bytes an
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/comm/communicator.hpp"
 #include "common/engine_options.hpp"
+#include "engine/comm/communicator.hpp"
 #include "engine/model_runner.hpp"
 #include "engine/sim/step_time_model.hpp"
 
@@ -33,10 +33,10 @@ class SimModelRunner final : public ModelRunner {
   KvLayout kv_layout(int block_size) const override;
   int64_t kv_budget_bytes(double fraction) const override;
   void allocate_kv(int32_t, int) override {}
-  void forward(const StepPlan& plan, std::vector<float>& logits) override;
-  bool samples_on_device() const override { return true; }
-  void forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
-                       std::vector<int32_t>& tokens) override;
+  // tokens[i] = sim_token of the i-th seq with want_logits at the position after its chunk;
+  // the rows' parameters are not used. Followers (rows empty) only wait.
+  void forward(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+               std::vector<int32_t>& tokens) override;
   std::string describe() const override;
 
  private:
@@ -44,6 +44,7 @@ class SimModelRunner final : public ModelRunner {
 
   StepTimeModel time_;
   int tp_ = 1;
+  bool leader_ = true;
   int32_t vocab_ = kSimDefaultVocab;
   bool bounded_ = false;
   KvLayout layout_per_token_;  // bounded: bytes_per_block holds the bytes of one token

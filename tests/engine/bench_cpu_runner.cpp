@@ -2,13 +2,14 @@
 // usage: bench_cpu_runner MODEL_DIR BATCH PROMPT_LEN DECODE_STEPS
 // One plan prefills BATCH sequences of PROMPT_LEN tokens; then DECODE_STEPS plans each decode
 // one token of every sequence. Prints tokens/s of both phases.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
+#include "engine/comm/single_rank_communicator.hpp"
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "tests/engine/scenario.hpp"
-#include "engine/comm/single_rank_communicator.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 5) {
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   const int batch = std::atoi(argv[2]), prompt = std::atoi(argv[3]), steps = std::atoi(argv[4]);
   EngineOptions options;
   options.model_dir = argv[1];
+  options.max_batch_size = std::max(batch, 1);
+  options.max_prefill_tokens = std::max(batch * prompt, 1);
   SingleRankCommunicator comm;
   CpuModelRunner runner(options, comm);
   const int block_size = 16;
@@ -37,7 +40,7 @@ int main(int argc, char** argv) {
   StepPlan prefill;
   for (auto& seq : seqs) prefill.seqs.push_back(blocks.next_chunk(seq, prompt, true));
   const auto t0 = Clock::now();
-  runner.forward(prefill, logits);
+  runner.forward_logits(prefill, logits);
   const double prefill_s = std::chrono::duration<double>(Clock::now() - t0).count();
 
   double decode_s = 0;
@@ -45,7 +48,7 @@ int main(int argc, char** argv) {
     StepPlan plan;
     for (auto& seq : seqs) plan.seqs.push_back(blocks.next_chunk(seq, 1, true));
     const auto t1 = Clock::now();
-    runner.forward(plan, logits);
+    runner.forward_logits(plan, logits);
     decode_s += std::chrono::duration<double>(Clock::now() - t1).count();
   }
   std::printf(

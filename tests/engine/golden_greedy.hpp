@@ -1,7 +1,7 @@
 #pragma once
-// Drives any ModelRunner through stories260K greedily from BOS with hand-made plans (no
-// scheduler) and checks every token against the golden ids: the CPU runner's and the CUDA
-// runner's end-to-end check of a forward pass.
+// Drives a ModelRunner with forward_logits (the cpu or the cuda one) through stories260K greedily
+// from BOS with hand-made plans (no scheduler) and checks every token against the golden ids: the
+// CPU runner's and the CUDA runner's end-to-end check of a forward pass.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,8 +15,9 @@ namespace tpbench::test {
 
 // [1] + golden ids fed in prefill chunks of `chunk` tokens (decode after the prompt), as many
 // sequences as prompt_lens in the same plans; every greedy token must equal the golden one.
-inline void expect_golden_greedy(ModelRunner& runner, const std::vector<int32_t>& prompt_lens,
-                                 const std::vector<int32_t>& chunks, int block_size) {
+template <class Runner>
+void expect_golden_greedy(Runner& runner, const std::vector<int32_t>& prompt_lens,
+                          const std::vector<int32_t>& chunks, int block_size) {
   const std::vector<int32_t> golden = stories260k_golden_ids();
   ASSERT_EQ(golden.size(), 256u);
   const int32_t total = 1 + static_cast<int32_t>(golden.size());
@@ -43,7 +44,7 @@ inline void expect_golden_greedy(ModelRunner& runner, const std::vector<int32_t>
       order.push_back(s);
     }
     if (plan.seqs.empty()) break;
-    runner.forward(plan, logits);
+    runner.forward_logits(plan, logits);
     size_t row = 0;
     for (size_t i = 0; i < plan.seqs.size(); ++i) {
       if (!plan.seqs[i].want_logits) continue;

@@ -57,7 +57,8 @@ std::vector<Planned> scenario_sequences(int vocab) {
 
 }  // namespace
 
-LogitsByPosition run_scenario(ModelRunner& runner, bool batched, int block_size) {
+LogitsByPosition run_scenario(ModelRunner& runner, const ForwardLogits& forward_logits,
+                              bool batched, int block_size) {
   const int vocab = runner.vocab_size();
   std::vector<Planned> seqs = scenario_sequences(vocab);
   const int32_t num_blocks = 71;
@@ -67,7 +68,7 @@ LogitsByPosition run_scenario(ModelRunner& runner, bool batched, int block_size)
   std::vector<float> logits;
 
   auto run = [&](std::vector<int>& order, StepPlan& plan) {
-    runner.forward(plan, logits);
+    forward_logits(plan, logits);
     size_t row = 0;
     for (size_t i = 0; i < plan.seqs.size(); ++i) {
       const SequenceChunk& c = plan.seqs[i];

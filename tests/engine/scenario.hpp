@@ -3,6 +3,7 @@
 // allocator that hands out blocks in a scrambled order, and a fixed mixed prefill/decode
 // schedule whose logits can be compared between batched / alone / TP runs.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <utility>
 #include <vector>
@@ -34,10 +35,26 @@ class BlockAllocator {
 // Logits keyed by (sequence index, position of the token whose logits they are).
 using LogitsByPosition = std::map<std::pair<int, int32_t>, std::vector<float>>;
 
+// Runs a plan and gives the logits of its want_logits seqs, plan order: a runner's concrete
+// forward_logits (the ModelRunner seam returns sampled ids only).
+using ForwardLogits = std::function<void(const StepPlan&, std::vector<float>&)>;
+
 // Three sequences (prompts of 5, 19 and 40 pseudo-random tokens, 6 teacher-forced decode steps
 // each) through `runner`. batched: all in the same plans, prefills in chunks of 8 starting at
 // different steps, so plans mix prefill chunks and decodes; otherwise one sequence at a time,
 // whole-prompt prefill. Allocates the runner's KV cache itself.
-LogitsByPosition run_scenario(ModelRunner& runner, bool batched, int block_size);
+LogitsByPosition run_scenario(ModelRunner& runner, const ForwardLogits& forward_logits,
+                              bool batched, int block_size);
+
+// The same through Runner::forward_logits (CpuModelRunner, CudaModelRunner).
+template <class Runner>
+LogitsByPosition run_scenario(Runner& runner, bool batched, int block_size) {
+  return run_scenario(
+      runner,
+      [&runner](const StepPlan& plan, std::vector<float>& logits) {
+        runner.forward_logits(plan, logits);
+      },
+      batched, block_size);
+}
 
 }  // namespace tpbench::test

@@ -151,6 +151,7 @@ TEST_P(LongContext, LogitsMatchNumpyReferenceWithEachRequestsBase) {
   if (!TPBENCH_PYTHON_HAS_NUMPY) GTEST_SKIP() << TPBENCH_PYTHON << " has no numpy";
   const std::string dir = test::tiny_model_dir(GetParam().first, GetParam().second);
   EngineOptions options;
+  options.max_batch_size = 8;  // the runner reserves its step for this many sequences
   options.model_dir = dir;
   SingleRankCommunicator comm;
   CpuModelRunner runner(options, comm);
@@ -195,7 +196,7 @@ TEST_P(LongContext, LogitsMatchNumpyReferenceWithEachRequestsBase) {
       in_plan.push_back(&q);
     }
     if (plan.seqs.empty()) break;
-    runner.forward(plan, logits);
+    runner.forward_logits(plan, logits);
     ASSERT_EQ(logits.size(), in_plan.size() * vocab);
     for (size_t i = 0; i < in_plan.size(); ++i) {
       const int64_t pos = in_plan[i]->seq.cached - 1;

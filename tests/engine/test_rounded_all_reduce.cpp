@@ -68,6 +68,7 @@ TEST_P(RoundedStories260k, GreedyFromBosMatchesGolden) {
   SingleRankCommunicator single;
   RoundingCommunicator comm(single, GetParam());
   EngineOptions options;
+  options.max_batch_size = 8;  // the runner reserves its step for this many sequences
   options.model_dir = test::stories260k_dir();
   CpuModelRunner runner(options, comm);
   test::expect_golden_greedy(runner, {1, 40}, {1, 7}, 16);

@@ -89,6 +89,7 @@ TEST_P(TorchFixture, LoadsTheWeightsOfItsSafetensorsTwin) {
 TEST_P(TorchFixture, LogitsEqualTheSafetensorsTwinExactly) {
   SingleRankCommunicator comm;
   EngineOptions options;
+  options.max_batch_size = 8;  // the runner reserves its step for this many sequences
   options.model_dir = test::torch_bin_model_dir(GetParam());
   CpuModelRunner bin(options, comm);
   options.model_dir = test::torch_bin_twin_dir(GetParam());

@@ -14,6 +14,7 @@ namespace tpbench {
 
 int check_fixture(const std::string& fixture, Communicator& world) {
   EngineOptions options;
+  options.max_batch_size = 8;  // the runner reserves its step for this many sequences
   options.local_size = world.size();
   options.model_dir = test::torch_bin_model_dir(fixture);
   CpuModelRunner bin(options, world);

@@ -16,6 +16,7 @@ namespace tpbench {
 
 int check_model(const std::string& dir, Communicator& world) {
   EngineOptions options;
+  options.max_batch_size = 8;  // the runner reserves its step for this many sequences
   options.model_dir = dir;
   options.local_size = world.size();  // the ranks of this test share the node's cores
   SingleRankCommunicator single;

@@ -4,7 +4,7 @@
 //          [--breakdown-steps N]
 // For each batch size: prefill BATCH sequences of PROMPT_LEN tokens (plans of <= 8192 tokens),
 // then DECODE_STEPS plans decoding one token of every sequence, greedy on the GPU as the engine
-// runs them (forward_sampled: only token ids come back); prints the mean decode step (after 2
+// runs them (forward: only token ids come back); prints the mean decode step (after 2
 // warm-up steps) and the prefill rate, with the variant measured. Then N more decode steps
 // (default 8; 0: none) run eagerly with cudaEvents between the kernel groups and print where a
 // step's time goes (summed over the layers; ms and % of the step). Events cannot sit inside a
@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
         tokens += prompt;
       }
       if (plan.seqs.empty()) plan.seqs.push_back(blocks.next_chunk(seqs[s++], prompt, true));
-      runner.forward(plan, logits);
+      runner.forward_logits(plan, logits);
     }
     const double prefill_s = std::chrono::duration<double>(Clock::now() - t0).count();
     const std::vector<SamplingRow> greedy(batch);
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
       StepPlan plan;
       for (auto& seq : seqs) plan.seqs.push_back(blocks.next_chunk(seq, 1, true));
       const auto t1 = Clock::now();
-      runner.forward_sampled(plan, greedy, tokens);
+      runner.forward(plan, greedy, tokens);
       return std::chrono::duration<double>(Clock::now() - t1).count();
     };
     double decode_s = 0;

@@ -41,6 +41,7 @@ class CudaRunner : public ::testing::Test {
   std::unique_ptr<CpuModelRunner> cpu_runner(const std::string& dir) {
     EngineOptions o;
     o.model_dir = dir;
+    o.max_batch_size = 16;
     return std::make_unique<CpuModelRunner>(o, comm_);
   }
   SingleRankCommunicator comm_;
@@ -90,8 +91,9 @@ TEST_F(CudaRunner, Fp32LogitsMatchCpuRunnerOnInternlmFamilies) {
 }
 
 // Teacher-forced decode of `seqs` sequences of `len` random tokens, batched, block size 16:
-// the logits of every position.
-std::vector<std::vector<float>> decode_all_positions(ModelRunner& runner, int n_seqs, int len) {
+// the logits of every position (Runner::forward_logits: the cpu or the cuda runner).
+template <class Runner>
+std::vector<std::vector<float>> decode_all_positions(Runner& runner, int n_seqs, int len) {
   const int block_size = 16;
   const int32_t num_blocks = n_seqs * ((len + block_size - 1) / block_size) + 1;
   runner.allocate_kv(num_blocks % 7 == 0 ? num_blocks + 1 : num_blocks, block_size);
@@ -111,7 +113,7 @@ std::vector<std::vector<float>> decode_all_positions(ModelRunner& runner, int n_
   for (int pos = 0; pos < len; ++pos) {
     StepPlan plan;
     for (auto& seq : seqs) plan.seqs.push_back(blocks.next_chunk(seq, 1, true));
-    runner.forward(plan, logits);
+    runner.forward_logits(plan, logits);
     for (int s = 0; s < n_seqs; ++s)
       out.emplace_back(logits.begin() + s * vocab, logits.begin() + (s + 1) * vocab);
   }
@@ -124,7 +126,7 @@ std::vector<std::vector<float>> decode_all_positions(ModelRunner& runner, int n_
 // top-1 token the same at >= `min_agreement` of the positions. tests/gpu/emulate_rounding.py
 // emulates the GPU's rounding on this very model and tokens: bf16 0.0056 and 597/600, fp16
 // 0.0007 and 598/600 (emulated, not measured; its RUNNER_LIMITS are these limits).
-void expect_tiny_model_agreement(ModelRunner& gpu, ModelRunner& cpu, const char* label,
+void expect_tiny_model_agreement(CudaModelRunner& gpu, CpuModelRunner& cpu, const char* label,
                                  double max_relative_error, double min_agreement) {
   const auto want = decode_all_positions(cpu, 4, 150);
   const auto got = decode_all_positions(gpu, 4, 150);
@@ -254,11 +256,11 @@ TEST_F(CudaRunner, StepTimerTimesEveryKernelGroupOfADecodeStep) {
       twin_plan.seqs.push_back(twin_blocks.next_chunk(twin_seqs[s], n, true));
     }
     if (step % 2 == 0) {
-      runner->forward(plan, logits);
+      runner->forward_logits(plan, logits);
     } else {
-      runner->forward_sampled(plan, std::vector<SamplingRow>(2), tokens);
+      runner->forward(plan, std::vector<SamplingRow>(2), tokens);
     }
-    twin->forward(twin_plan, twin_logits);
+    twin->forward_logits(twin_plan, twin_logits);
     if (step % 2 == 0) {
       ASSERT_LT(test::relative_error(logits, twin_logits), 1e-5) << step;
     }
@@ -291,7 +293,7 @@ TEST_F(CudaRunner, DecodeGraphsGiveTheEagerLogits) {
     ASSERT_LT(test::relative_error(got[i], want[i]), 1e-5) << "row " << i;
 }
 
-// forward_sampled with greedy rows returns the argmax of forward's logits, on graph and eager
+// forward with greedy rows returns the argmax of forward_logits' logits, on graph and eager
 // steps alike.
 TEST_F(CudaRunner, GreedySamplingOnTheGpuIsTheArgmaxOfTheLogits) {
   auto runner = cuda_runner(test::stories260k_dir(), "float32");
@@ -316,8 +318,8 @@ TEST_F(CudaRunner, GreedySamplingOnTheGpuIsTheArgmaxOfTheLogits) {
       twin_plan.seqs.push_back(twin_blocks.next_chunk(twin_seqs[s], n, true));
     }
     std::vector<SamplingRow> rows(3);
-    runner->forward_sampled(plan, rows, tokens);
-    twin->forward(twin_plan, logits);
+    runner->forward(plan, rows, tokens);
+    twin->forward_logits(twin_plan, logits);
     ASSERT_EQ(tokens.size(), 3u);
     for (int s = 0; s < 3; ++s) {
       ASSERT_EQ(tokens[s], test::argmax(logits.data() + s * vocab, vocab)) << "step " << step;

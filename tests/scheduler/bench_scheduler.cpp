@@ -1,5 +1,6 @@
 // Host overhead of the batched engine per step (scheduling, plan building, sampling), with a
-// runner whose forward() costs nothing: closed loop at a fixed concurrency, Llama-2 vocabulary.
+// runner whose forward pass costs nothing but the cpu runner's host sampling: closed loop at a
+// fixed concurrency, Llama-2 vocabulary.
 //   bench_scheduler [concurrency=256] [steps=400] [top_k=1] [top_p=0.8] [temperature=0.8]
 //                   [vocab=32000]
 #include <chrono>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <random>
 
+#include "engine/scheduler/sampler.hpp"
 #include "engine_harness.hpp"
 
 namespace {
@@ -23,20 +25,23 @@ class NullRunner final : public tpbench::ModelRunner {
   tpbench::KvLayout kv_layout(int) const override { return {1 << 20, 4096, {}}; }
   int64_t kv_budget_bytes(double) const override { return int64_t{1} << 34; }  // 16384 blocks
   void allocate_kv(int32_t, int) override {}
-  void forward(const tpbench::StepPlan& plan, std::vector<float>& logits) override {
-    size_t rows = 0;
-    for (const auto& c : plan.seqs) rows += c.want_logits;
-    if (logits.size() < rows * vocab_) {  // fill once: a real runner writes these on device
-      logits.resize(rows * vocab_);
-      for (size_t r = 0; r < rows; ++r)
-        std::copy_n(pattern_.begin() + (r % 8) * vocab_, vocab_, logits.begin() + r * vocab_);
+  // Samples as the cpu runner does, from logits it fills once (a real runner computes them).
+  void forward(const tpbench::StepPlan&, const std::vector<tpbench::SamplingRow>& rows,
+               std::vector<int32_t>& tokens) override {
+    if (logits_.size() < rows.size() * vocab_) {
+      const size_t had = logits_.size() / vocab_;
+      logits_.resize(rows.size() * vocab_);
+      for (size_t r = had; r < rows.size(); ++r)
+        std::copy_n(pattern_.begin() + (r % 8) * vocab_, vocab_, logits_.begin() + r * vocab_);
     }
+    tpbench::sample_rows(logits_.data(), vocab_, rows, tokens);
   }
   std::string describe() const override { return "null"; }
 
  private:
   int32_t vocab_;
   std::vector<float> pattern_;
+  std::vector<float> logits_;
 };
 
 }  // namespace

@@ -3,7 +3,9 @@
 // which request wrote which token at which position; forward() checks that every position
 // below start_pos was written by this request in exactly the block its block table names,
 // and the logits it returns depend on the whole token history read back from that cache. So
-// a block-table, preemption or recompute bug either throws here or changes the tokens.
+// a block-table, preemption or recompute bug either throws here or changes the tokens. It
+// samples as the cpu runner does (sample_rows with the engine's SamplingRows), so a wrong row
+// changes the tokens too.
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
@@ -11,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "engine/model_runner.hpp"
 #include "engine/scheduler/sampler.hpp"
 
@@ -21,11 +24,7 @@ struct FakeRunnerConfig {
   int64_t bytes_per_block = 1000;
   int64_t budget_bytes = 1000 * 1000;  // kv_budget_bytes at fraction 1
   int32_t max_context = 4096;
-  bool produce_logits = true;  // false on TP followers
-  // Plays a runner that samples where its logits are: forward_sampled draws each row with the
-  // host sampler from the rows' parameters and draws alone (not the request's own seed), so the
-  // engine's SamplingRow must be right.
-  bool samples_on_device = false;
+  bool produce_logits = true;  // false on TP followers: no logits, no sampling rows expected
 };
 
 // Order-dependent hash of a token history.
@@ -68,6 +67,25 @@ inline std::vector<int32_t> reference_greedy(const std::vector<int32_t>& prompt,
   return out;
 }
 
+// What the engine must produce for a request with any sampling parameters: each token drawn
+// with sample_token from the fake's logits, as draw n of the request's own stream
+// (counter_stream_key of its seed and id). Computed without any engine.
+inline std::vector<int32_t> reference_sampled(const EngineRequest& r, int32_t vocab) {
+  const uint64_t key = counter_stream_key(r.sampling.seed, r.id);
+  std::vector<float> logits(vocab);
+  uint64_t h = 0;
+  for (int32_t t : r.prompt) h = fold_history(h, t);
+  int32_t pos = static_cast<int32_t>(r.prompt.size()) - 1;
+  std::vector<int32_t> out;
+  for (int32_t n = 0; n < r.max_new_tokens; ++n, ++pos) {
+    fill_logits(h, pos, vocab, logits.data());
+    const int32_t next = sample_token(logits.data(), vocab, r.sampling, key, n);
+    out.push_back(next);
+    h = fold_history(h, next);
+  }
+  return out;
+}
+
 class FakeModelRunner final : public ModelRunner {
  public:
   struct Slot {
@@ -98,7 +116,21 @@ class FakeModelRunner final : public ModelRunner {
     slots_.assign(static_cast<size_t>(num_blocks) * block_size, Slot{});
   }
 
-  void forward(const StepPlan& plan, std::vector<float>& logits) override {
+  void forward(const StepPlan& plan, const std::vector<SamplingRow>& rows,
+               std::vector<int32_t>& tokens) override {
+    forward_logits(plan, logits_);
+    tokens.clear();
+    if (!config_.produce_logits) {
+      if (!rows.empty()) fail("sampling rows on a follower");
+      return;
+    }
+    if (logits_.size() != rows.size() * config_.vocab) fail("rows do not match logits");
+    sample_rows(logits_.data(), config_.vocab, rows, tokens);
+    forward_returned_ns_ = steady_now_ns();
+  }
+
+  // The logits of each seq with want_logits, plan order (none when !produce_logits).
+  void forward_logits(const StepPlan& plan, std::vector<float>& logits) {
     if (plan.shutdown) fail("forward() of a shutdown plan");
     if (plan.seqs.empty()) fail("forward() of an empty plan");
     check_disjoint(plan);
@@ -122,26 +154,13 @@ class FakeModelRunner final : public ModelRunner {
     plans_.push_back(summary);
   }
 
-  bool samples_on_device() const override { return config_.samples_on_device; }
-
-  void forward_sampled(const StepPlan& plan, const std::vector<SamplingRow>& rows,
-                       std::vector<int32_t>& tokens) override {
-    if (!config_.samples_on_device) fail("forward_sampled without samples_on_device");
-    forward(plan, device_logits_);
-    if (device_logits_.size() != rows.size() * config_.vocab) fail("rows do not match logits");
-    tokens.resize(rows.size());
-    for (size_t r = 0; r < rows.size(); ++r) {
-      const SamplingRow& row = rows[r];
-      const float* logits = device_logits_.data() + r * config_.vocab;
-      tokens[r] = sample_token(logits, config_.vocab, row.params, row.stream_key, row.draw_index);
-    }
-  }
-
   std::string describe() const override {
     return "fake runner, vocab " + std::to_string(config_.vocab);
   }
 
   const std::vector<PlanSummary>& plans() const { return plans_; }
+  // steady_now_ns() as the last forward() returned.
+  int64_t forward_returned_ns() const { return forward_returned_ns_; }
   const std::vector<StepPlan>& recorded() const { return recorded_; }
   void record_plans(bool on) { record_ = on; }
   int32_t allocated_blocks() const { return num_blocks_; }
@@ -212,8 +231,9 @@ class FakeModelRunner final : public ModelRunner {
   std::unordered_map<uint64_t, uint32_t> incarnations_;
   std::vector<PlanSummary> plans_;
   std::vector<StepPlan> recorded_;
-  std::vector<float> device_logits_;
+  std::vector<float> logits_;
   bool record_ = false;
+  int64_t forward_returned_ns_ = 0;
 };
 
 }  // namespace tpbench::testing

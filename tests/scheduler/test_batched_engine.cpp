@@ -4,6 +4,8 @@
 #include <numeric>
 #include <random>
 
+#include "common/clock.hpp"
+
 #include "common/error.hpp"
 #include "engine/scheduler/step_profile.hpp"
 #include "engine_harness.hpp"
@@ -79,13 +81,12 @@ TEST(BatchedEngine, SampledBatchEqualsEachAloneEvenWithPreemption) {
   EXPECT_EQ(h.engine->scheduler().blocks().num_free(), 16);
 }
 
-// A runner that samples on its device gets only SamplingRows: mixed greedy and sampled requests,
-// with preemption, must give the tokens of the host-sampling path.
-TEST(BatchedEngine, DeviceSamplingRowsGiveTheHostSamplersTokens) {
-  FakeRunnerConfig host_rc, device_rc;
-  device_rc.samples_on_device = true;
+// The runner samples with the engine's SamplingRows alone: mixed greedy and sampled requests,
+// with preemption, must give each request the draws of its own stream (seed, id, token index).
+TEST(BatchedEngine, SamplingRowsGiveEachRequestItsOwnStream) {
+  FakeRunnerConfig rc;
   std::mt19937 rng(5);
-  auto reqs = testing::random_requests(rng, 24, 30, 30, host_rc.vocab, 7);
+  auto reqs = testing::random_requests(rng, 24, 30, 30, rc.vocab, 7);
   for (size_t i = 0; i < reqs.size(); ++i) {
     if (i % 3 == 0) continue;  // greedy (top_k 1)
     reqs[i].sampling = {.top_k = i % 3 == 1 ? 0 : 6,
@@ -94,19 +95,60 @@ TEST(BatchedEngine, DeviceSamplingRowsGiveTheHostSamplersTokens) {
                         .seed = 1000 + i};
   }
   SingleRankCommunicator comm;
-  auto host = make_harness(host_rc, options_with_blocks(host_rc, 16, 4, 8, 32), comm);
-  auto device = make_harness(device_rc, options_with_blocks(device_rc, 16, 4, 8, 32), comm);
-  auto host_out = run_to_completion(*host.engine, reqs, {}, 100000);
-  auto device_out = run_to_completion(*device.engine, reqs, {}, 100000);
-  EXPECT_GT(device.engine->stats().preemptions, 0);
+  auto h = make_harness(rc, options_with_blocks(rc, 16, 4, 8, 32), comm);
+  auto out = run_to_completion(*h.engine, reqs, {}, 100000);
+  EXPECT_GT(h.engine->stats().preemptions, 0);
   int sampled_off_greedy = 0;
   for (const auto& r : reqs) {
-    ASSERT_EQ(device_out.tokens[r.id].size(), static_cast<size_t>(r.max_new_tokens));
-    EXPECT_EQ(device_out.tokens[r.id], host_out.tokens[r.id]) << "request " << r.id;
+    ASSERT_EQ(out.tokens[r.id].size(), static_cast<size_t>(r.max_new_tokens));
+    EXPECT_EQ(out.tokens[r.id], testing::reference_sampled(r, rc.vocab)) << "request " << r.id;
     sampled_off_greedy +=
-        device_out.tokens[r.id] != reference_greedy(r.prompt, r.max_new_tokens, host_rc.vocab);
+        out.tokens[r.id] != reference_greedy(r.prompt, r.max_new_tokens, rc.vocab);
   }
   EXPECT_GT(sampled_off_greedy, 0) << "sampling never left the greedy path";
+}
+
+// A token's time is taken when the runner's forward pass (with its sampling) returns: within
+// the step() that returned it, after the runner finished, one time per step, never decreasing.
+// A refused request's failure carries the time of the add() that refused it.
+TEST(BatchedEngine, TokenTimesAreTakenWhenTheRunnerReturns) {
+  FakeRunnerConfig rc;
+  rc.max_context = 64;
+  std::mt19937 rng(6);
+  auto reqs = testing::random_requests(rng, 20, 20, 15, rc.vocab, 0);
+  reqs[4].prompt.assign(70, 1);  // past the max context: fails in add()
+  SingleRankCommunicator comm;
+  auto h = make_harness(rc, options_with_blocks(rc, 40, 4, 6, 16), comm);
+  std::map<uint64_t, std::pair<int64_t, int64_t>> add_span;
+  for (auto& r : reqs) {
+    const uint64_t id = r.id;
+    const int64_t before = steady_now_ns();
+    h.engine->add(std::move(r));
+    add_span[id] = {before, steady_now_ns()};
+  }
+  int64_t previous = 0;
+  int64_t tokens = 0, failures = 0;
+  while (h.engine->pending() > 0) {
+    const int64_t before = steady_now_ns();
+    const StepResult step = h.engine->step();
+    const int64_t after = steady_now_ns();
+    for (const auto& t : step.tokens) {
+      EXPECT_GE(t.time_ns, h.runner->forward_returned_ns());
+      EXPECT_GT(h.runner->forward_returned_ns(), before);
+      EXPECT_LE(t.time_ns, after);
+      EXPECT_EQ(t.time_ns, step.tokens.front().time_ns) << "one time per step";
+      EXPECT_GE(t.time_ns, previous);
+      ++tokens;
+    }
+    if (!step.tokens.empty()) previous = step.tokens.front().time_ns;
+    for (const auto& f : step.failures) {
+      EXPECT_GE(f.time_ns, add_span.at(f.request_id).first);
+      EXPECT_LE(f.time_ns, add_span.at(f.request_id).second);
+      ++failures;
+    }
+  }
+  EXPECT_EQ(failures, 1);
+  EXPECT_GT(tokens, 100);
 }
 
 TEST(BatchedEngine, PreemptionRecomputesToTheSameTokens) {

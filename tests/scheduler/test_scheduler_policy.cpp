@@ -28,7 +28,7 @@ std::vector<uint64_t> step(Scheduler& s, StepPlan& plan) {
   for (const auto& c : plan.seqs)
     if (c.want_logits) sampled.push_back(0);
   std::vector<StepResult::Token> out;
-  s.complete(sampled.data(), out);
+  s.complete(sampled.data(), 0, out);
   return ids(plan);
 }
 
@@ -95,7 +95,7 @@ TEST(SchedulerPolicy, BatchSizeAndPrefillBudgetBoundEachStep) {
   EXPECT_TRUE(plan.seqs[0].want_logits);
   std::vector<int32_t> sampled{0, 0};
   std::vector<StepResult::Token> out;
-  s.complete(sampled.data(), out);
+  s.complete(sampled.data(), 0, out);
   EXPECT_EQ(out.size(), 2u);
   s.schedule(plan);  // two decodes and the rest of the third prompt; still 3 running
   ASSERT_EQ(plan.seqs.size(), 3u);
