@@ -3,7 +3,9 @@
 // same), so these are never sent over the wire. coordinator/cli/option_table.hpp binds each
 // field to its flag, states its range, and names its key in the JSON report.
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,15 @@ inline constexpr std::array<EnumName<Dispatch>, 2> kDispatchNames{{
 constexpr const auto& enum_names(Dispatch) {
   return kDispatchNames;
 }
+
+// --goodput: the service-level objectives a good request meets, in ms (vLLM's KEY:MS form). A
+// key not given is not checked; none given means no goodput is reported.
+struct GoodputSlo {
+  std::optional<double> ttft_ms;  // first token - scheduled
+  std::optional<double> tpot_ms;  // (finish - first token) / (n - 1); 0 when n <= 1
+  std::optional<double> e2el_ms;  // finish - scheduled
+  bool any() const { return ttft_ms || tpot_ms || e2el_ms; }
+};
 
 struct RunOptions {
   std::string dataset_path;  // positional DATASET
@@ -69,8 +80,21 @@ struct RunOptions {
   std::string coordinator_addr;  // "" = 127.0.0.1 on one host, else all interfaces
   std::string revision;          // hub id MODEL: branch, tag or commit; "" = main
 
+  // Open loop (docs/ARCHITECTURE.md "Load shapes"): the arrival rate asked over the whole
+  // cluster, requests/s; infinity = none, a closed loop at -c.
+  double request_rate = std::numeric_limits<double>::infinity();
+  // Results of an open-loop run (docs/ARCHITECTURE.md "Goodput and validity").
+  GoodputSlo goodput;
+  double max_lag_p99_ms = 10;         // INVALID when the lag's P99 exceeds this
+  double max_rate_shortfall_pct = 5;  // INVALID when the achieved rate is this far below the asked
+
   // Backend, model, KV cache, batch limits: what each rank's engine is built from.
   EngineOptions engine;
 };
+
+// Whether arrivals follow a schedule of their own (open loop) rather than a free slot (-c).
+inline bool is_open_loop(const RunOptions& o) {
+  return std::isfinite(o.request_rate);
+}
 
 }  // namespace tpbench
