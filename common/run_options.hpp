@@ -3,6 +3,7 @@
 // same), so these are never sent over the wire. coordinator/cli/option_table.hpp binds each
 // field to its flag, states its range, and names its key in the JSON report.
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -43,6 +44,15 @@ inline constexpr std::array<EnumName<RampUp>, 3> kRampUpNames{{
 constexpr const auto& enum_names(RampUp) {
   return kRampUpNames;
 }
+
+// --goodput: the service-level objectives a good request meets, in ms (vLLM's KEY:MS form). A
+// key not given is not checked; none given means no goodput is reported.
+struct GoodputSlo {
+  std::optional<double> ttft_ms;  // first token - scheduled
+  std::optional<double> tpot_ms;  // (finish - first token) / (n - 1); 0 when n <= 1
+  std::optional<double> e2el_ms;  // finish - scheduled
+  bool any() const { return ttft_ms || tpot_ms || e2el_ms; }
+};
 
 struct RunOptions {
   std::string dataset_path;  // positional DATASET
@@ -92,6 +102,10 @@ struct RunOptions {
   std::optional<double> duration_s;  // arrivals until this many seconds after t0
   int max_concurrency = 0;           // cap on requests in flight in an open loop; 0 = unset
   bool num_prompts_given = false;    // -n on the command line (a --trace run defaults to all rows)
+  // Results of an open-loop run (docs/ARCHITECTURE.md "Goodput and validity").
+  GoodputSlo goodput;
+  double max_lag_p99_ms = 10;         // INVALID when the lag's P99 exceeds this
+  double max_rate_shortfall_pct = 5;  // INVALID when the achieved rate is this far below the asked
 
   // Backend, model, KV cache, batch limits: what each rank's engine is built from.
   EngineOptions engine;

@@ -49,7 +49,8 @@ CliResult parse_command_line(int argc, const char* const* argv) {
   cli::OptionBinder binder(app);
   cli::visit_options(o, binder);
 
-  const std::vector<std::string> args = cli::normalize_arguments(app, argc, argv);
+  const std::vector<std::string> args =
+      cli::normalize_arguments(app, argc, argv, binder.word_list_flags());
   std::vector<const char*> normalized;
   for (const std::string& arg : args) normalized.push_back(arg.c_str());
   try {

@@ -1,5 +1,7 @@
 #include "coordinator/cli/option_binding.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -64,8 +66,18 @@ CLI::Validator value_not_a_flag(const std::string& flag) {
       [flag](std::string& text) -> std::string { return flag_taken_as_value(text, flag); }, "");
 }
 
-std::vector<std::string> normalize_arguments(const CLI::App& app, int argc,
-                                             const char* const* argv) {
+bool is_key_value_word(const std::string& text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    const char c = text[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+std::vector<std::string> normalize_arguments(const CLI::App& app, int argc, const char* const* argv,
+                                             const std::vector<std::string>& word_list_flags) {
   std::vector<std::string> out;
   bool options_ended = false;  // after "--" every argument is a positional
   for (int i = 0; i < argc; ++i) {
@@ -75,6 +87,23 @@ std::vector<std::string> normalize_arguments(const CLI::App& app, int argc,
       continue;
     }
     if (arg == "--") options_ended = true;
+    const auto list_flag = std::find_if(
+        word_list_flags.begin(), word_list_flags.end(),
+        [&arg](const std::string& flag) { return arg == flag || arg.rfind(flag + "=", 0) == 0; });
+    if (list_flag != word_list_flags.end()) {
+      std::string value = arg.size() > list_flag->size() ? arg.substr(list_flag->size() + 1) : "";
+      bool any = arg.size() > list_flag->size();
+      while (i + 1 < argc && is_key_value_word(argv[i + 1])) {
+        if (!value.empty()) value += ' ';
+        value += argv[++i];
+        any = true;
+      }
+      out.push_back(*list_flag);
+      // Nothing follows: CLI11 reports the missing value (or takes the next word, which the
+      // list's own parser refuses by name).
+      if (any) out.push_back(value);
+      continue;
+    }
     // CLI11 allows one-letter names after a single dash only.
     if (arg == "-temp" || arg.rfind("-temp=", 0) == 0) arg = "--temperature" + arg.substr(5);
     if (arg.size() > 3 && arg.rfind("--", 0) == 0 && arg.back() == '=') {

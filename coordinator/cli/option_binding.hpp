@@ -33,9 +33,13 @@ CLI::Validator value_not_a_flag(const std::string& flag);
 std::string flag_taken_as_value(const std::string& text, const std::string& flag);
 
 // argv as CLI11 should see it: LMDeploy's `-temp` becomes --temperature, and `--opt=` (an
-// empty value) becomes `--opt ""`, which CLI11 would otherwise read as `--opt NEXT-ARG`.
-std::vector<std::string> normalize_arguments(const CLI::App& app, int argc,
-                                             const char* const* argv);
+// empty value) becomes `--opt ""`, which CLI11 would otherwise read as `--opt NEXT-ARG`. A flag
+// of word_list_flags takes the KEY:VALUE words that follow it as one value, so
+// `--goodput ttft:200 tpot:50 DATASET` keeps DATASET a positional.
+std::vector<std::string> normalize_arguments(const CLI::App& app, int argc, const char* const* argv,
+                                             const std::vector<std::string>& word_list_flags = {});
+// Whether text is one KEY:VALUE word ("ttft:200"): a key of letters, digits or '_', a colon.
+bool is_key_value_word(const std::string& text);
 
 template <class T>
 CLI::Validator number_check(Bounds bounds) {
@@ -110,6 +114,19 @@ class OptionBinder {
     app_.add_flag(std::string(info.flags), field, std::string(info.help));
   }
 
+  void goodput_slo(const OptionInfo& info, GoodputSlo& field) {
+    CLI::Option* opt = app_.add_option_function<std::string>(
+        std::string(info.flags),
+        [&field](const std::string& text) { field = parse_goodput_slo(text); },
+        std::string(info.help));
+    opt->check(value_not_a_flag(opt->get_name()))->type_name("KEY:MS ...")->default_str("");
+    last_occurrence_wins(opt);
+    word_list_flags_.push_back(opt->get_name());
+  }
+
+  // The flags normalize_arguments() gives the KEY:VALUE words that follow them.
+  const std::vector<std::string>& word_list_flags() const { return word_list_flags_; }
+
   void percentile_list(const OptionInfo& info, std::vector<double>& field) {
     std::string shown;
     for (double p : field) shown += (shown.empty() ? "" : ",") + CLI::detail::to_string(p);
@@ -128,6 +145,7 @@ class OptionBinder {
   }
 
   CLI::App& app_;
+  std::vector<std::string> word_list_flags_;
 };
 
 }  // namespace tpbench::cli

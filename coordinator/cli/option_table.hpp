@@ -12,6 +12,7 @@
 //                                              or std::optional of a number
 //   flag(info, bool_field)                     no value; a name written "!--no-x" clears it
 //   percentile_list(info, vector_field)        a comma list of percentiles in [0, 100]
+//   goodput_slo(info, slo_field)               KEY:MS words (ttft, tpot, e2el), vLLM's --goodput
 #include <limits>
 #include <string_view>
 #include <type_traits>
@@ -120,6 +121,18 @@ void visit_options(Options& o, Visitor& v) {
          o.record_tokens);
   v.percentile_list({"--percentiles", "percentiles", "Latency percentiles, comma list in [0, 100]"},
                     o.percentiles);
+  v.goodput_slo({"--goodput", "goodput",
+                 "Report goodput: a request is good when it meets every SLO given, any of "
+                 "ttft:MS tpot:MS e2el:MS (TTFT and E2E from the scheduled time)"},
+                o.goodput);
+  v.option({"--max-lag-p99-ms", "max_lag_p99_ms",
+            "The run is INVALID when the P99 of its lag (how late requests were taken in after "
+            "their scheduled time and queue wait) exceeds this"},
+           o.max_lag_p99_ms, at_least(0));
+  v.option({"--max-rate-shortfall-pct", "max_rate_shortfall_pct",
+            "An open-loop run is INVALID when its achieved arrival rate falls more than this "
+            "percentage below the asked --request-rate"},
+           o.max_rate_shortfall_pct, closed(0, 100));
   v.option({"--dispatch", "dispatch",
             "static: shard requests over replicas up front; dynamic: hand out on demand"},
            o.dispatch, any_value());

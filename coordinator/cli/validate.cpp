@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -84,6 +85,35 @@ std::vector<double> parse_percentile_list(const std::string& text) {
   return points;
 }
 
+GoodputSlo parse_goodput_slo(const std::string& text) {
+  const std::string example = " (e.g. --goodput ttft:200 tpot:50 e2el:2000)";
+  GoodputSlo slo;
+  std::string words = text;
+  std::replace(words.begin(), words.end(), ',', ' ');
+  std::istringstream in(words);
+  std::string word;
+  while (in >> word) {
+    const size_t colon = word.find(':');
+    require(colon != std::string::npos, "--goodput: '" + word + "' is not KEY:MS" + example);
+    const std::string key = word.substr(0, colon), value = word.substr(colon + 1);
+    std::optional<double>* slot = key == "ttft"   ? &slo.ttft_ms
+                                  : key == "tpot" ? &slo.tpot_ms
+                                  : key == "e2el" ? &slo.e2el_ms
+                                                  : nullptr;
+    require(slot != nullptr,
+            "--goodput: unknown key '" + key + "' in '" + word + "' (expected ttft, tpot or e2el)");
+    char* stop = nullptr;
+    errno = 0;
+    const double ms = std::strtod(value.c_str(), &stop);
+    require(!value.empty() && *stop == '\0' && errno == 0 && std::isfinite(ms) && ms >= 0,
+            "--goodput: '" + word + "': the SLO must be a number of ms >= 0");
+    require(!slot->has_value(), "--goodput: " + key + " given twice");
+    *slot = ms;
+  }
+  require(slo.any(), "--goodput: expected KEY:MS words" + example);
+  return slo;
+}
+
 void resolve_model(RunOptions& options) {
   try {
     options.engine.model_dir =
@@ -99,6 +129,8 @@ void validate_options(const RunOptions& options) {
   require(!options.record_tokens || !options.requests_out_path.empty(),
           "--record-tokens needs --requests-out PATH to write the tokens to");
   validate_load_options(options);
+  require(!options.goodput.ttft_ms || options.stream_output,
+          "--goodput ttft: TTFT is not measured with --no-stream-output");
   validate_paths(options);
   if (!options.trace_path.empty()) require_file(options.trace_path, "--trace");
 }

@@ -11,6 +11,10 @@ namespace tpbench::cli {
 // "50,75,95,99" -> {50, 75, 95, 99}; throws InputError naming --percentiles.
 std::vector<double> parse_percentile_list(const std::string& text);
 
+// "ttft:200 tpot:50" (words separated by spaces or commas; any of ttft, tpot, e2el, each once,
+// in ms >= 0) -> the SLO; throws InputError naming --goodput.
+GoodputSlo parse_goodput_slo(const std::string& text);
+
 // Sets options.engine.model_dir from MODEL (options.model) and --revision: a local path as is,
 // a hub id as its snapshot in the local Hugging Face cache. Throws InputError when MODEL is
 // needed and cannot be found.

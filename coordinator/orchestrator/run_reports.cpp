@@ -17,8 +17,7 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
                        const std::string& incomplete_reason, std::FILE* console,
                        bool requests_out_streamed) {
   const RunOptions& o = run.options;
-  Metrics metrics =
-      compute_metrics(records.records(), records.total(), o.percentiles, o.stream_output);
+  Metrics metrics = compute_metrics(records.records(), records.total(), metrics_options_for(o));
 
   RunInfo info;
   info.options = o;

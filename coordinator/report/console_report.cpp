@@ -2,6 +2,7 @@
 // first-token latency line, failures, and one row per engine replica.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,42 @@ void print_incomplete_banner(std::FILE* out, const RunInfo& info, const Metrics&
   print_line(out, table::rule(width, '!'));
 }
 
+void print_invalid_banner(std::FILE* out, const Validity& v, int width) {
+  print_line(out, table::rule(width, '!'));
+  for (const std::string& reason : v.reasons) print_line(out, "INVALID RUN: " + reason);
+  print_line(out, "Requests were not taken in as scheduled (docs/ARCHITECTURE.md, Validity).");
+  print_line(out, table::rule(width, '!'));
+}
+
+std::string slo_cell(const char* key, const std::optional<double>& ms) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s:%g", key, *ms);
+  return buf;
+}
+
+// The asked and achieved arrival rates and the verdict: open loop only.
+void print_open_loop_rows(std::FILE* out, const Metrics& m) {
+  const Arrivals& a = m.arrivals;
+  print_line(out, table::row("Request rate asked (req/s)",
+                             {a.asked_rate ? fixed(*a.asked_rate) : std::string("-")}));
+  print_line(out, table::row("Arrival rate achieved (req/s)",
+                             {a.achieved_rate ? fixed(*a.achieved_rate) : std::string("-")}));
+  print_line(out, table::row("Lag P99 (ms)", {a.taken_in > 0 ? fixed(a.lag_p99_s * 1e3) : "-"}));
+  print_line(out, table::row("Load validity", {m.validity.valid ? "VALID" : "INVALID"}));
+}
+
+void print_goodput_rows(std::FILE* out, const Goodput& g) {
+  std::vector<std::string> slo;
+  if (g.slo.ttft_ms) slo.push_back(slo_cell("ttft", g.slo.ttft_ms));
+  if (g.slo.tpot_ms) slo.push_back(slo_cell("tpot", g.slo.tpot_ms));
+  if (g.slo.e2el_ms) slo.push_back(slo_cell("e2el", g.slo.e2el_ms));
+  print_line(out, table::row("Goodput SLO (ms)", slo));
+  print_line(out, table::row("Good requests", {integer(static_cast<int64_t>(g.good))}));
+  print_line(out, table::row("Good requests (%)", {fixed(g.good_percent)}));
+  print_line(out, table::row("Goodput (req/s)", {fixed(g.request_goodput)}));
+  print_line(out, table::row("Good output throughput (tok/s)", {fixed(g.output_goodput)}));
+}
+
 // "  30 x <reason>", the whole reason (a table cell would cut it), wrapped at the table's width
 // on spaces with the continuation lines indented under its first word.
 void print_failure_group(std::FILE* out, const FailureGroup& g, int width) {
@@ -101,6 +138,8 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m, i
   print_line(out, table::row("Total throughput (tok/s)", {fixed(m.total_throughput)}));
   print_line(out, table::row("Request throughput (req/s)", {fixed(m.request_throughput)}));
   print_line(out, table::row("Requests per minute (RPM)", {fixed(m.requests_per_minute)}));
+  if (m.open_loop) print_open_loop_rows(out, m);
+  if (m.goodput) print_goodput_rows(out, *m.goodput);
   if (m.have_ttft && m.ttft.count > 0) {
     print_line(out, table::row("First token latency min/max/avg (s)",
                                {fixed(m.ttft.min), fixed(m.ttft.max), fixed(m.ttft.mean)}));
@@ -114,11 +153,20 @@ void print_latency_rows(std::FILE* out, const Metrics& m) {
   for (double q : m.percentile_points) header.push_back(table::percentile_label(q));
   print_line(out, table::row("", header));
   print_line(out, table::row("End-to-end Latency", distribution_cells(m.e2e)));
+  if (m.open_loop)
+    print_line(out,
+               table::row("End-to-end Latency from scheduled", distribution_cells(m.e2e_sched)));
   if (m.have_ttft)
     print_line(out, table::row("Time to First Token (TTFT)", distribution_cells(m.ttft)));
+  if (m.have_ttft && m.open_loop)
+    print_line(out, table::row("TTFT from scheduled", distribution_cells(m.ttft_sched)));
   print_line(out, table::row("Time per Output Token (TPOT)", distribution_cells(m.tpot)));
   if (m.have_itl)
     print_line(out, table::row("Inter-token Latency (ITL)", distribution_cells(m.itl)));
+  if (m.open_loop) {
+    print_line(out, table::row("Queue time (wait for a slot)", distribution_cells(m.queue)));
+    print_line(out, table::row("Lag (taken in late)", distribution_cells(m.lag)));
+  }
 }
 
 void print_replica_table(std::FILE* out, const std::vector<ReplicaSummary>& replicas, int width) {
@@ -147,6 +195,7 @@ void print_console_report(std::FILE* out, const RunInfo& info, const Metrics& me
   std::fprintf(out, "\n");
   print_line(out, table::centred("Profile Throughput", width, '='));
   if (!info.complete) print_incomplete_banner(out, info, metrics, width);
+  if (!metrics.validity.valid) print_invalid_banner(out, metrics.validity, width);
   print_summary_rows(out, info, metrics, width);
   print_line(out, table::rule(width, '-'));
   print_latency_rows(out, metrics);

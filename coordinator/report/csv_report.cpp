@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,7 +27,12 @@ const std::vector<std::string> kColumns = {
     "mean_e2e_latency_ms", "mean_ttft_ms", "mean_tpot_ms", "mean_itl_ms",
     // tpbench
     "tp", "dp", "world", "rpm", "p99_e2e_ms", "p99_ttft_ms", "p99_tpot_ms", "p99_itl_ms", "failed",
-    "complete", "startup_s"};
+    "complete", "startup_s",
+    // open loop, goodput and validity (docs/ARCHITECTURE.md "Goodput and validity")
+    "mean_ttft_from_scheduled_ms", "p99_ttft_from_scheduled_ms", "mean_e2e_from_scheduled_ms",
+    "p99_e2e_from_scheduled_ms", "mean_queue_ms", "p99_queue_ms", "mean_lag_ms", "p99_lag_ms",
+    "max_lag_ms", "request_rate", "achieved_rate", "goodput_slo", "goodput",
+    "goodput_output_throughput", "good_percent", "valid", "invalid_reasons"};
 
 std::string fixed3(double value) {
   char buf[64];
@@ -44,6 +50,31 @@ std::string p99_ms(const Metrics& m, const Distribution& d, bool have) {
     if (m.percentile_points[i] == 99.0) return fixed3(d.percentiles[i] * 1e3);
   }
   return "-";  // 99 not among --percentiles
+}
+
+std::string optional_fixed3(const std::optional<double>& value) {
+  return value ? fixed3(*value) : "-";
+}
+
+// "ttft:200 tpot:50", the form --goodput takes; "" without one.
+std::string slo_text(const GoodputSlo& slo) {
+  std::string text;
+  auto add = [&text](const char* key, const std::optional<double>& ms) {
+    if (!ms) return;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%s:%g", text.empty() ? "" : " ", key, *ms);
+    text += buf;
+  };
+  add("ttft", slo.ttft_ms);
+  add("tpot", slo.tpot_ms);
+  add("e2el", slo.e2el_ms);
+  return text;
+}
+
+std::string joined_reasons(const std::vector<std::string>& reasons) {
+  std::string text;
+  for (const std::string& r : reasons) text += (text.empty() ? "" : "; ") + r;
+  return text;
 }
 
 // RFC 4180 quoting, only where a field needs it.
@@ -85,7 +116,24 @@ std::vector<std::string> row_values(const RunInfo& info, const Metrics& m) {
           p99_ms(m, m.itl, m.have_itl),
           std::to_string(m.failed),
           info.complete ? "true" : "false",
-          fixed3(info.startup_s)};
+          fixed3(info.startup_s),
+          mean_ms(m.ttft_sched, m.have_ttft),
+          p99_ms(m, m.ttft_sched, m.have_ttft),
+          mean_ms(m.e2e_sched, true),
+          p99_ms(m, m.e2e_sched, true),
+          mean_ms(m.queue, true),
+          p99_ms(m, m.queue, true),
+          mean_ms(m.lag, true),
+          m.arrivals.taken_in > 0 ? fixed3(m.arrivals.lag_p99_s * 1e3) : "-",
+          m.lag.count > 0 ? fixed3(m.lag.max * 1e3) : "-",
+          optional_fixed3(m.arrivals.asked_rate),
+          optional_fixed3(m.arrivals.achieved_rate),
+          m.goodput ? slo_text(m.goodput->slo) : "",
+          m.goodput ? fixed3(m.goodput->request_goodput) : "-",
+          m.goodput ? fixed3(m.goodput->output_goodput) : "-",
+          m.goodput ? fixed3(m.goodput->good_percent) : "-",
+          m.validity.valid ? "true" : "false",
+          joined_reasons(m.validity.reasons)};
 }
 
 std::string joined_fields(const std::vector<std::string>& fields) {

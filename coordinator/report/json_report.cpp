@@ -1,5 +1,6 @@
 // --json: the whole run (config, environment, metrics, replicas) in one file, written atomically.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,28 @@ Json environment_json(const RunInfo& info) {
   return j;
 }
 
+Json optional_number(const std::optional<double>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+Json arrivals_json(const Arrivals& a) {
+  const bool any = a.taken_in > 0;
+  return {{"taken_in", a.taken_in},
+          {"first_submit_s", any ? Json(a.first_submit_s) : Json(nullptr)},
+          {"last_submit_s", any ? Json(a.last_submit_s) : Json(nullptr)},
+          {"asked_rate", optional_number(a.asked_rate)},
+          {"achieved_rate", optional_number(a.achieved_rate)},
+          {"lag_p99_s", any ? Json(a.lag_p99_s) : Json(nullptr)}};
+}
+
+Json goodput_json(const Goodput& g) {
+  return {{"slo_ms", goodput_slo_json(g.slo)},
+          {"good_requests", g.good},
+          {"good_percent", g.good_percent},
+          {"request_goodput", g.request_goodput},
+          {"output_goodput", g.output_goodput}};
+}
+
 Json metrics_json(const Metrics& m) {
   Json j;
   j["percentile_points"] = m.percentile_points;
@@ -79,6 +102,14 @@ Json metrics_json(const Metrics& m) {
   j["ttft"] = m.have_ttft ? distribution_json(m.ttft, m.percentile_points) : Json(nullptr);
   j["tpot"] = distribution_json(m.tpot, m.percentile_points);
   j["itl"] = m.have_itl ? distribution_json(m.itl, m.percentile_points) : Json(nullptr);
+  j["open_loop"] = m.open_loop;
+  j["e2e_from_scheduled"] = distribution_json(m.e2e_sched, m.percentile_points);
+  j["ttft_from_scheduled"] =
+      m.have_ttft ? distribution_json(m.ttft_sched, m.percentile_points) : Json(nullptr);
+  j["queue"] = distribution_json(m.queue, m.percentile_points);
+  j["lag"] = distribution_json(m.lag, m.percentile_points);
+  j["arrivals"] = arrivals_json(m.arrivals);
+  j["goodput"] = m.goodput ? goodput_json(*m.goodput) : Json(nullptr);
   return j;
 }
 
@@ -110,6 +141,8 @@ void write_json(const std::string& path, const RunInfo& info, const Metrics& met
   j["tpbench_version"] = info.tpbench_version;
   j["complete"] = info.complete;
   j["incomplete_reason"] = info.complete ? Json(nullptr) : Json(info.incomplete_reason);
+  j["valid"] = metrics.validity.valid;
+  j["invalid_reasons"] = metrics.validity.reasons;
   j["startup_s"] = info.startup_s;
   j["config"] = options_to_json(info.options);
   j["environment"] = environment_json(info);

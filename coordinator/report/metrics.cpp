@@ -1,6 +1,7 @@
 #include "coordinator/report/metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "coordinator/report/distribution.hpp"
 
@@ -13,11 +14,21 @@ double seconds(int64_t ns) {
 
 struct Samples {
   std::vector<double> e2e, ttft, tpot, itl;
+  std::vector<double> e2e_sched, ttft_sched, queue, lag;
 };
+
+void add_taken_in(const RequestRecord& r, Samples& s) {
+  s.queue.push_back(seconds(r.queue_ns));
+  s.lag.push_back(seconds(lag_ns(r)));
+}
 
 void add_completed(const RequestRecord& r, bool streaming, Samples& s) {
   s.e2e.push_back(seconds(r.finish_ns - r.submit_ns));
-  if (r.output_tokens >= 1 && streaming) s.ttft.push_back(seconds(r.first_token_ns - r.submit_ns));
+  s.e2e_sched.push_back(seconds(r.finish_ns - r.scheduled_ns));
+  if (r.output_tokens >= 1 && streaming) {
+    s.ttft.push_back(seconds(r.first_token_ns - r.submit_ns));
+    s.ttft_sched.push_back(seconds(r.first_token_ns - r.scheduled_ns));
+  }
   if (r.output_tokens > 1) {
     s.tpot.push_back(seconds(r.finish_ns - r.first_token_ns) / (r.output_tokens - 1));
   }
@@ -30,17 +41,40 @@ void add_completed(const RequestRecord& r, bool streaming, Samples& s) {
 
 }  // namespace
 
+MetricsOptions metrics_options_for(const RunOptions& o) {
+  MetricsOptions m;
+  m.percentile_points = o.percentiles;
+  m.streaming = o.stream_output;
+  m.open_loop = is_open_loop(o);
+  if (std::isfinite(o.request_rate)) m.asked_rate = o.request_rate;
+  m.goodput = o.goodput;
+  m.limits = {o.max_lag_p99_ms, o.max_rate_shortfall_pct};
+  return m;
+}
+
 Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_requests,
                         const std::vector<double>& percentile_points, bool streaming) {
+  MetricsOptions options;
+  options.percentile_points = percentile_points;
+  options.streaming = streaming;
+  return compute_metrics(records, total_requests, options);
+}
+
+Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_requests,
+                        const MetricsOptions& options) {
+  const std::vector<double>& percentile_points = options.percentile_points;
+  const bool streaming = options.streaming;
   Metrics m;
   m.percentile_points = percentile_points;
   m.total_requests = total_requests;
+  m.open_loop = options.open_loop;
 
   Samples samples;
   int64_t last_finish_ns = 0;
   std::vector<std::string> failure_reasons;
   for (const RequestRecord& r : records) {
     last_finish_ns = std::max(last_finish_ns, r.finish_ns);
+    add_taken_in(r, samples);
     if (!r.ok) {
       ++m.failed;
       failure_reasons.push_back(r.error);
@@ -66,8 +100,16 @@ Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_
   m.ttft = summarize(std::move(samples.ttft), percentile_points);
   m.tpot = summarize(std::move(samples.tpot), percentile_points);
   m.itl = summarize(std::move(samples.itl), percentile_points);
+  m.e2e_sched = summarize(std::move(samples.e2e_sched), percentile_points);
+  m.ttft_sched = summarize(std::move(samples.ttft_sched), percentile_points);
+  m.queue = summarize(std::move(samples.queue), percentile_points);
+  m.lag = summarize(std::move(samples.lag), percentile_points);
   m.have_ttft = streaming;
   m.have_itl = streaming;
+
+  m.arrivals = measure_arrivals(records, options.asked_rate);
+  m.validity = judge_validity(m.arrivals, options.limits);
+  if (options.goodput.any()) m.goodput = compute_goodput(records, options.goodput, m.duration_s);
   return m;
 }
 

@@ -1,11 +1,15 @@
 #pragma once
 // Metrics exactly as docs/ARCHITECTURE.md defines them, from the records of one run.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/records.hpp"
+#include "common/run_options.hpp"
 #include "coordinator/report/failure_groups.hpp"
+#include "coordinator/report/goodput.hpp"
+#include "coordinator/report/validity.hpp"
 
 namespace tpbench {
 
@@ -31,11 +35,36 @@ struct Metrics {
   double total_throughput = 0;
   double request_throughput = 0;  // req/s
   double requests_per_minute = 0;
-  Distribution e2e, ttft, tpot, itl;
-  bool have_ttft = false;  // streaming output only
+  Distribution e2e, ttft, tpot, itl;  // e2e and ttft from submit (vLLM's start)
+  bool have_ttft = false;             // streaming output only
   bool have_itl = false;
+
+  // Open loop (docs/ARCHITECTURE.md "Goodput and validity"). In a closed loop scheduled ==
+  // submit and queue == 0, so these equal e2e / ttft and zeros; the console shows them only in
+  // open loop, the CSV and JSON always.
+  bool open_loop = false;
+  Distribution e2e_sched, ttft_sched;  // from the scheduled time (LoadGen); ttft: streaming
+  Distribution queue, lag;             // every request taken in, failed ones too
+  Arrivals arrivals;
+  std::optional<Goodput> goodput;  // with --goodput only
+  Validity validity;
 };
 
+// What a run asks of its metrics, beyond the records.
+struct MetricsOptions {
+  std::vector<double> percentile_points{50, 75, 95, 99};
+  bool streaming = true;
+  bool open_loop = false;
+  std::optional<double> asked_rate;  // req/s over the cluster; none in a closed loop
+  GoodputSlo goodput;                // none given: no goodput
+  ValidityLimits limits;
+};
+
+MetricsOptions metrics_options_for(const RunOptions& options);
+
+Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_requests,
+                        const MetricsOptions& options);
+// A closed loop without --goodput.
 Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_requests,
                         const std::vector<double>& percentile_points, bool streaming);
 

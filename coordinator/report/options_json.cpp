@@ -26,6 +26,11 @@ class JsonWriter {
   void percentile_list(const cli::OptionInfo& info, const std::vector<double>& field) {
     put(info, field);
   }
+  // {"ttft": ms, ...} with the keys given, or null when none was.
+  void goodput_slo(const cli::OptionInfo& info, const GoodputSlo& field) {
+    nlohmann::ordered_json& slot = out_[std::string(info.json_key)];
+    slot = field.any() ? goodput_slo_json(field) : nlohmann::ordered_json(nullptr);
+  }
 
  private:
   template <class T>
@@ -48,6 +53,14 @@ class JsonWriter {
 };
 
 }  // namespace
+
+nlohmann::ordered_json goodput_slo_json(const GoodputSlo& slo) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (slo.ttft_ms) j["ttft"] = *slo.ttft_ms;
+  if (slo.tpot_ms) j["tpot"] = *slo.tpot_ms;
+  if (slo.e2el_ms) j["e2el"] = *slo.e2el_ms;
+  return j;
+}
 
 nlohmann::ordered_json options_to_json(const RunOptions& o) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();

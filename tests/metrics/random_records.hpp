@@ -23,6 +23,7 @@ inline std::vector<RequestRecord> random_records(uint64_t seed, size_t count) {
     r.prompt_tokens = static_cast<int32_t>(uniform(4, 1024));
     r.output_tokens = uniform(0, 4) == 0 ? 1 : static_cast<int32_t>(uniform(2, 60));
     r.submit_ns = uniform(0, 5'000'000'000);
+    r.scheduled_ns = r.submit_ns;  // a closed loop
     r.first_token_ns = r.submit_ns + uniform(100'000, 2'000'000'000);
     int64_t t = r.first_token_ns;
     const bool with_token_times = uniform(0, 9) != 0;

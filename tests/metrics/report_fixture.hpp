@@ -23,6 +23,7 @@ inline RequestRecord fixture_record(uint64_t id, int32_t replica, int64_t submit
   r.replica = replica;
   r.prompt_tokens = 100 + static_cast<int32_t>(id);
   r.output_tokens = static_cast<int32_t>(token_ns.size());
+  r.scheduled_ns = submit;  // a closed loop: due when taken in
   r.submit_ns = submit;
   r.first_token_ns = token_ns.front();
   r.finish_ns = token_ns.back();

@@ -40,7 +40,24 @@ const std::vector<std::string> kCsvColumns = {"backend",
                                               "p99_itl_ms",
                                               "failed",
                                               "complete",
-                                              "startup_s"};
+                                              "startup_s",
+                                              "mean_ttft_from_scheduled_ms",
+                                              "p99_ttft_from_scheduled_ms",
+                                              "mean_e2e_from_scheduled_ms",
+                                              "p99_e2e_from_scheduled_ms",
+                                              "mean_queue_ms",
+                                              "p99_queue_ms",
+                                              "mean_lag_ms",
+                                              "p99_lag_ms",
+                                              "max_lag_ms",
+                                              "request_rate",
+                                              "achieved_rate",
+                                              "goodput_slo",
+                                              "goodput",
+                                              "goodput_output_throughput",
+                                              "good_percent",
+                                              "valid",
+                                              "invalid_reasons"};
 
 TEST(CsvReport, HeaderOnceAndRowsParseBack) {
   const std::string path = scratch_path("run.csv");
@@ -88,6 +105,8 @@ TEST(CsvReport, HeaderOnceAndRowsParseBack) {
   EXPECT_EQ(flat.at("1.failed"), "1");
   EXPECT_EQ(flat.at("1.complete"), "true");
   EXPECT_EQ(flat.at("1.startup_s"), "12.250");
+  EXPECT_EQ(flat.at("1.valid"), "true");
+  EXPECT_EQ(flat.at("1.goodput"), "-");
 
   EXPECT_EQ(flat.at("2.sharegpt_output_len"), "128");
   EXPECT_EQ(flat.at("2.mean_ttft_ms"), "-");
@@ -95,6 +114,7 @@ TEST(CsvReport, HeaderOnceAndRowsParseBack) {
   EXPECT_EQ(flat.at("2.p99_ttft_ms"), "-");
   EXPECT_EQ(flat.at("2.mean_tpot_ms"), "233.333");
   EXPECT_EQ(flat.at("2.complete"), "false");
+  EXPECT_EQ(flat.at("2.mean_ttft_from_scheduled_ms"), "-");
   std::remove(path.c_str());
 }
 

@@ -28,7 +28,7 @@ std::string error_of(const std::function<void()>& fn) {
   return "";
 }
 
-// LMDeploy profile_throughput.py's current header: the first 19 of tpbench's 30 columns.
+// LMDeploy profile_throughput.py's current header: the first 19 of tpbench's 47 columns.
 const char* kLmdeployHeader =
     "backend,bs,dataset_name,sharegpt_output_len,random_input_len,random_output_len,"
     "random_range_ratio,num_prompts,completed,total_input_tokens,total_output_tokens,duration,"
@@ -95,7 +95,7 @@ TEST(CsvHeader, RowsGoOnlyUnderTpbenchsOwnHeader) {
   const std::string path = dir / "profile_throughput.csv";
   put(path, lmdeploy);
   EXPECT_EQ(csv_header_conflict(path),
-            "its header is not tpbench's: it has 19 columns where tpbench writes 30; column 20 "
+            "its header is not tpbench's: it has 19 columns where tpbench writes 47; column 20 "
             "would be 'tp'");
   const std::string error = error_of([&] { append_csv(path, fixture_info(), fixture_metrics()); });
   EXPECT_NE(error.find(path), std::string::npos) << error;
@@ -113,7 +113,7 @@ TEST(CsvHeader, RowsGoOnlyUnderTpbenchsOwnHeader) {
   for (const std::string& c : csv_columns()) ours += (ours.empty() ? "" : ",") + c;
   put(path, ours + ",late_column\n");
   EXPECT_EQ(csv_header_conflict(path),
-            "its header is not tpbench's: its column 31 'late_column' is past tpbench's 30 "
+            "its header is not tpbench's: its column 48 'late_column' is past tpbench's 47 "
             "columns");
   put(path, ours + "\r\n");
   EXPECT_EQ(csv_header_conflict(path), "");

@@ -75,6 +75,27 @@ def run_and_signal(cmd, env, a, requests_out):
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
+def check_open_loop_metrics(report, paths):
+    """numpy recomputes queue, lag, times from the scheduled time, goodput and validity from
+    --requests-out and compares them with --json (tests/metrics/check_open_loop_report.py); a
+    closed loop must show scheduled == submit and no queue."""
+    checker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics",
+                           "check_open_loop_report.py")
+    p = subprocess.run([sys.executable, checker, paths["json"], paths["jsonl"]],
+                       capture_output=True, text=True)
+    print(p.stdout.strip())
+    if p.returncode != 0:
+        fail("the report's open-loop metrics differ from numpy's:\n" + p.stdout + p.stderr)
+    m = report["metrics"]
+    if not m["open_loop"]:
+        if m["lag"]["max"] != 0 or m["queue"]["max"] != 0:
+            fail("closed loop with lag max %r, queue max %r" % (m["lag"]["max"], m["queue"]["max"]))
+        if m["e2e_from_scheduled"] != m["e2e"]:
+            fail("closed loop: E2E from scheduled differs from E2E from submit")
+        if report["valid"] is not True:
+            fail("closed loop judged INVALID: %s" % report["invalid_reasons"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exe", required=True)
@@ -253,6 +274,7 @@ def main():
             if fed != r["prefill_tokens"] + r["decode_tokens"]:
                 fail("%s: %d tokens fed, the replica counted %d" %
                      (path, fed, r["prefill_tokens"] + r["decode_tokens"]))
+    check_open_loop_metrics(report, paths)
     preemptions = sum(r["preemptions"] for r in report["replicas"])
     if a.expect_preemption and preemptions == 0:
         fail("expected the bounded KV cache to preempt; no replica did")

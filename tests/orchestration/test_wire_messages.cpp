@@ -19,6 +19,8 @@ RequestRecord sample_record(uint64_t id) {
   r.replica = 2;
   r.prompt_tokens = 31;
   r.output_tokens = 3;
+  r.scheduled_ns = -40;
+  r.queue_ns = 25;
   r.submit_ns = -7;
   r.first_token_ns = 5'000'000'000'123ll;
   r.finish_ns = 5'000'000'999'999ll;
@@ -34,6 +36,8 @@ void expect_same(const RequestRecord& a, const RequestRecord& b) {
   EXPECT_EQ(a.replica, b.replica);
   EXPECT_EQ(a.prompt_tokens, b.prompt_tokens);
   EXPECT_EQ(a.output_tokens, b.output_tokens);
+  EXPECT_EQ(a.scheduled_ns, b.scheduled_ns);
+  EXPECT_EQ(a.queue_ns, b.queue_ns);
   EXPECT_EQ(a.submit_ns, b.submit_ns);
   EXPECT_EQ(a.first_token_ns, b.first_token_ns);
   EXPECT_EQ(a.finish_ns, b.finish_ns);
