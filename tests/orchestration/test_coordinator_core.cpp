@@ -292,6 +292,7 @@ TEST(CoordinatorCore, LostConnectionAbortsNamingTheRankUnlessItSaidBye) {
   EXPECT_TRUE(d.feed(coord::ConnectionLost{101}).empty());  // left normally
   auto& out = d.feed(coord::ConnectionLost{103});
   expect_abort(out, "rank 3 (replica 1, host h3) died: its connection to the coordinator closed");
+  ASSERT_NE(run_end(out), nullptr);
   EXPECT_TRUE(run_end(out)->await_signal);
   // After the end only records and signals are taken.
   EXPECT_TRUE(d.feed(coord::ConnectionLost{102}).empty());
@@ -331,6 +332,7 @@ TEST(CoordinatorCore, RankThatNeverConnectsIsNamedWithTheEndpoint) {
   expect_abort(out,
                "rank 1 (replica 1, host h1) never connected to the coordinator at tcp://h0:5555 "
                "within --heartbeat-timeout 2 s (check --coordinator-addr)");
+  ASSERT_NE(run_end(out), nullptr);
   EXPECT_FALSE(run_end(out)->await_signal);
 }
 
