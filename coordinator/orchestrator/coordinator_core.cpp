@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <numeric>
 
 #include "common/error.hpp"
 
@@ -55,6 +56,26 @@ CoordinatorCore::CoordinatorCore(CoordinatorPlan plan, std::vector<WorkloadReque
     r.host = plan_.rank_hosts.at(r.leader_rank);
     r.slots = plan_.slots.at(k);
     replicas_.push_back(std::move(r));
+  }
+  open_loop_ = plan_.options.dispatch == Dispatch::kDynamic && !requests_.empty() &&
+               std::all_of(requests_.begin(), requests_.end(),
+                           [](const WorkloadRequest& r) { return r.scheduled_ns >= 0; });
+  if (open_loop_) {
+    schedule_.resize(requests_.size());
+    std::iota(schedule_.begin(), schedule_.end(), uint64_t{0});
+    std::stable_sort(schedule_.begin(), schedule_.end(), [this](uint64_t a, uint64_t b) {
+      return requests_[a].scheduled_ns < requests_[b].scheduled_ns;
+    });
+    sent_to_.assign(topo.replicas, 0);
+    in_flight_.assign(topo.replicas, 0);
+    // As static dispatch: replicas without a slot take no requests (unless none has one).
+    const bool any_slots =
+        std::any_of(plan_.slots.begin(), plan_.slots.end(), [](int s) { return s > 0; });
+    takes_requests_.assign(topo.replicas, false);
+    for (int k = 0; k < topo.replicas; ++k) {
+      takes_requests_[k] = !any_slots || plan_.slots.at(k) > 0;
+      if (takes_requests_[k]) by_load_.insert({0, k});
+    }
   }
 }
 
@@ -165,6 +186,7 @@ void CoordinatorCore::on_control(int rank, wire::ErrorMsg& err) {
 }
 
 void CoordinatorCore::on_control(int rank, wire::WorkRequestMsg& req) {
+  if (open_loop_) return;  // the schedule decides
   if (plan_.topology.is_leader(rank) && phase_ == Phase::kRunning)
     serve_work(rank, req.max_requests);
 }
@@ -237,6 +259,35 @@ void CoordinatorCore::serve_work(int rank, int max_requests) {
   emit(std::move(work));
 }
 
+void CoordinatorCore::dispatch_due() {
+  if (!open_loop_ || phase_ != Phase::kRunning || !t0_ || next_scheduled_ >= schedule_.size())
+    return;
+  const int64_t horizon = now_ - *t0_ + kOpenLoopLeadNs;
+  std::map<int, wire::WorkMsg> batches;  // replica -> what it gets now
+  while (next_scheduled_ < schedule_.size() &&
+         requests_[schedule_[next_scheduled_]].scheduled_ns <= horizon) {
+    const int replica = by_load_.begin()->second;
+    by_load_.erase(by_load_.begin());
+    ++sent_to_[replica];
+    by_load_.insert({++in_flight_[replica], replica});
+    batches[replica].requests.push_back(requests_[schedule_[next_scheduled_++]]);
+  }
+  if (next_scheduled_ == schedule_.size())
+    for (const auto& r : replicas_) batches[r.replica].exhausted = true;
+  for (auto& [replica, work] : batches)
+    emit(coord::SendWork{replicas_[replica].leader_rank, std::move(work)});
+}
+
+void CoordinatorCore::update_load(int replica) {
+  if (!takes_requests_[replica]) return;
+  const uint64_t received = collector_.received_from(replica);
+  const uint64_t now_in_flight = sent_to_[replica] > received ? sent_to_[replica] - received : 0;
+  if (now_in_flight == in_flight_[replica]) return;
+  by_load_.erase({in_flight_[replica], replica});
+  in_flight_[replica] = now_in_flight;
+  by_load_.insert({now_in_flight, replica});
+}
+
 // ---- Records socket ---------------------------------------------------------------------
 
 void CoordinatorCore::on(coord::Records& e) {
@@ -259,6 +310,7 @@ void CoordinatorCore::on(coord::Records& e) {
   if (batch->replica != replica)
     warn(describe_rank(rank) + " sent records labelled replica " + std::to_string(batch->replica));
   collector_.add(replica, std::move(batch->records));
+  if (open_loop_) update_load(replica);
 }
 
 // ---- Connections, time, signals ---------------------------------------------------------
@@ -283,7 +335,9 @@ void CoordinatorCore::on(coord::Started& e) {
 
 void CoordinatorCore::on(coord::Tick&) {
   check_liveness();
-  if (!ended_ && running()) check_finished();
+  if (ended_ || !running()) return;
+  dispatch_due();
+  check_finished();
 }
 
 // SIGINT or SIGTERM (docs/CLI.md "Interrupts"): one line, the reports of what finished, exit

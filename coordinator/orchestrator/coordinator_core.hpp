@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -153,6 +154,13 @@ using Action =
 
 }  // namespace coord
 
+// Open loop (every request has scheduled_ns >= 0) with --dispatch dynamic: the coordinator
+// pushes each request to the replica with the fewest in flight (sent minus records received;
+// ties: the lowest replica) when a tick finds it due within this lead, so it is sent between
+// lead - tick interval and lead ahead of its time. A WorkMsg keeps each request's scheduled_ns;
+// the last one every replica gets says exhausted; work requests get no answer.
+inline constexpr int64_t kOpenLoopLeadNs = 100'000'000;
+
 class CoordinatorCore {
  public:
   CoordinatorCore(CoordinatorPlan plan, std::vector<WorkloadRequest> requests);
@@ -162,6 +170,7 @@ class CoordinatorCore {
   void handle(int64_t now, coord::Event event, std::vector<coord::Action>& out);
 
   bool ended() const { return ended_; }
+  bool open_loop() const { return open_loop_; }
   // Between go and the end: requests are in flight.
   bool running() const { return phase_ == Phase::kRunning || phase_ == Phase::kStopping; }
   const RecordCollector& collector() const { return collector_; }
@@ -208,6 +217,8 @@ class CoordinatorCore {
   void check_start();
   void send_go();
   void serve_work(int rank, int max_requests);
+  void dispatch_due();
+  void update_load(int replica);
   void check_liveness();
   void check_startup();
   void check_timeout();
@@ -233,6 +244,15 @@ class CoordinatorCore {
   int ready_replicas_ = 0;
   RecordCollector collector_;
   uint64_t next_request_ = 0;  // dynamic dispatch
+  // Open-loop dynamic dispatch: requests in scheduled order, the next one due, and per replica
+  // what was sent and is in flight; by_load_ orders the replicas that take requests.
+  bool open_loop_ = false;
+  std::vector<uint64_t> schedule_;
+  size_t next_scheduled_ = 0;
+  std::vector<uint64_t> sent_to_;
+  std::vector<uint64_t> in_flight_;
+  std::vector<bool> takes_requests_;
+  std::set<std::pair<uint64_t, int>> by_load_;  // (in flight, replica)
   Phase phase_ = Phase::kStarting;
   bool start_aborted_ = false;
   bool ended_ = false;

@@ -215,6 +215,84 @@ TEST(CoordinatorCore, DynamicDispatchServesRequestsInOrderUntilExhausted) {
   EXPECT_TRUE(serve(0, 2).requests.empty());
 }
 
+std::vector<uint64_t> ids_of(const wire::WorkMsg& work) {
+  std::vector<uint64_t> ids;
+  for (const auto& r : work.requests) ids.push_back(r.id);
+  return ids;
+}
+
+// Open loop, dynamic: each request goes out when a tick finds it due within the lead, to the
+// replica with the fewest in flight, with its scheduled time; work requests get no answer.
+TEST(CoordinatorCore, OpenLoopDynamicSendsEachRequestAheadOfItsTimeToTheLeastLoaded) {
+  constexpr int64_t kMs = 1'000'000;
+  std::vector<WorkloadRequest> requests = make_requests(6);
+  const int64_t at_ms[] = {0, 50, 150, 170, 300, 1000};
+  for (int i = 0; i < 6; ++i) requests[i].scheduled_ns = at_ms[i] * kMs;
+  CoordinatorPlan plan = make_plan(2, 1, Dispatch::kDynamic);
+  plan.options.heartbeat_timeout_s = 100;  // no heartbeats in this test
+  CoordinatorCore core(std::move(plan), std::move(requests));
+  ASSERT_TRUE(core.open_loop());
+  std::vector<coord::Action> out;
+  auto feed = [&](int64_t now, coord::Event e) -> std::vector<coord::Action>& {
+    out.clear();
+    core.handle(now, std::move(e), out);
+    return out;
+  };
+  const int64_t t0 = 5 * kSecond;
+  for (int r : {0, 1}) {
+    feed(0, coord::Control{r, coord::Hello{{}, -1}});
+    feed(0, coord::Control{r, wire::ReadyMsg{}});
+  }
+  EXPECT_TRUE(all_of<coord::SendWork>(feed(t0 - kMs, coord::Tick{})).empty());  // no t0 yet
+  feed(t0, coord::Started{t0});
+  // A work request is not how requests go out in open loop.
+  EXPECT_TRUE(feed(t0, coord::Control{0, wire::WorkRequestMsg{8}}).empty());
+
+  auto works = all_of<coord::SendWork>(feed(t0, coord::Tick{}));  // due by 100 ms: 0 and 1
+  ASSERT_EQ(works.size(), 2u);
+  EXPECT_EQ(works[0]->leader_rank, 0);
+  EXPECT_EQ(ids_of(works[0]->msg), (std::vector<uint64_t>{0}));
+  EXPECT_EQ(works[1]->leader_rank, 1);
+  EXPECT_EQ(ids_of(works[1]->msg), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(works[1]->msg.requests[0].scheduled_ns, 50 * kMs);  // kept as scheduled
+  EXPECT_FALSE(works[0]->msg.exhausted);
+
+  // Replica 1 finished request 1: both of the next two due (150, 170 ms) go to it first and
+  // then, tied, to the lower replica.
+  feed(t0 + 60 * kMs, coord::Records{1, wire::RecordBatchMsg{1, 0, {record_of(1, 1)}}});
+  works = all_of<coord::SendWork>(feed(t0 + 80 * kMs, coord::Tick{}));
+  ASSERT_EQ(works.size(), 2u);
+  EXPECT_EQ(works[0]->leader_rank, 0);
+  EXPECT_EQ(ids_of(works[0]->msg), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(works[1]->leader_rank, 1);
+  EXPECT_EQ(ids_of(works[1]->msg), (std::vector<uint64_t>{2}));
+  // 300 ms is not due at 199 ms.
+  EXPECT_TRUE(all_of<coord::SendWork>(feed(t0 + 199 * kMs, coord::Tick{})).empty());
+  // Replica 0 has 2 in flight, replica 1 has 1.
+  works = all_of<coord::SendWork>(feed(t0 + 200 * kMs, coord::Tick{}));
+  ASSERT_EQ(works.size(), 1u);
+  EXPECT_EQ(works[0]->leader_rank, 1);
+  EXPECT_EQ(ids_of(works[0]->msg), (std::vector<uint64_t>{4}));
+  // The last request: every replica is told nothing more comes.
+  feed(t0 + 500 * kMs, coord::Records{0, wire::RecordBatchMsg{0, 0, {record_of(0, 0)}}});
+  works = all_of<coord::SendWork>(feed(t0 + 900 * kMs, coord::Tick{}));
+  ASSERT_EQ(works.size(), 2u);
+  EXPECT_EQ(works[0]->leader_rank, 0);  // 1 in flight against replica 1's 2
+  EXPECT_EQ(ids_of(works[0]->msg), (std::vector<uint64_t>{5}));
+  EXPECT_TRUE(works[0]->msg.exhausted);
+  EXPECT_EQ(works[1]->leader_rank, 1);
+  EXPECT_TRUE(works[1]->msg.requests.empty());
+  EXPECT_TRUE(works[1]->msg.exhausted);
+  EXPECT_TRUE(all_of<coord::SendWork>(feed(t0 + 2 * kSecond, coord::Tick{})).empty());
+}
+
+TEST(CoordinatorCore, ClosedLoopOrStaticIsNotOpenLoopDispatch) {
+  std::vector<WorkloadRequest> scheduled = make_requests(4);
+  for (auto& r : scheduled) r.scheduled_ns = 0;
+  EXPECT_FALSE(CoordinatorCore(make_plan(2, 1, Dispatch::kStatic), scheduled).open_loop());
+  EXPECT_FALSE(CoordinatorCore(make_plan(2, 1, Dispatch::kDynamic), make_requests(4)).open_loop());
+}
+
 TEST(CoordinatorCore, TimeoutStopsEveryLeaderThenEndsWithExitCode3) {
   CoordinatorPlan plan = make_plan(4, 2);
   plan.options.timeout_s = 1;
@@ -508,12 +586,17 @@ TEST(CoordinatorCore, InternalErrorIsAFault) {
 // requests answered with work, record batches and done, or (static) go with every shard.
 // Asserts that every record is collected and the run ends complete; prints the cost per message
 // (not asserted: this machine's load decides it).
-void drive_many_replicas(Dispatch dispatch) {
+// Open loop: 100,000 requests/s over the cluster, pushed by the coordinator on its ticks.
+void drive_many_replicas(Dispatch dispatch, bool open_loop = false) {
   constexpr int kReplicas = 10'000;
   constexpr uint64_t kRequests = 100'000;
   constexpr int kSlots = 4;
   CoordinatorPlan plan = make_plan(kReplicas, 1, dispatch, kReplicas * kSlots);
-  CoordinatorCore core(std::move(plan), make_requests(kRequests));
+  std::vector<WorkloadRequest> requests = make_requests(kRequests);
+  if (open_loop)
+    for (auto& r : requests) r.scheduled_ns = static_cast<int64_t>(r.id) * 10'000;
+  CoordinatorCore core(std::move(plan), std::move(requests));
+  EXPECT_EQ(core.open_loop(), open_loop);
   std::vector<coord::Action> out;
   uint64_t messages = 0;
   int64_t now = 0;
@@ -563,7 +646,7 @@ void drive_many_replicas(Dispatch dispatch) {
     now += 1'000'000;
     all_done = true;
     for (int r = 0; r < kReplicas; ++r) {
-      if (!exhausted[r] && pending[r].size() < static_cast<size_t>(kSlots))
+      if (!open_loop && !exhausted[r] && pending[r].size() < static_cast<size_t>(kSlots))
         feed(coord::Control{r, wire::WorkRequestMsg{kSlots - static_cast<int>(pending[r].size())}});
       // One record batch per round: the requests in flight (up to its slots) finish.
       const size_t n = std::min<size_t>(pending[r].size(), kSlots);
@@ -599,9 +682,12 @@ void drive_many_replicas(Dispatch dispatch) {
   std::printf(
       "coordinator core, %s dispatch: %d replicas, %llu requests, %llu messages, "
       "%.3f s inside the core: %.0f ns/message\n",
-      dispatch == Dispatch::kDynamic ? "dynamic" : "static", kReplicas,
-      static_cast<unsigned long long>(kRequests), static_cast<unsigned long long>(messages),
-      core_ns * 1e-9, core_ns / static_cast<double>(messages));
+      open_loop                        ? "open-loop dynamic"
+      : dispatch == Dispatch::kDynamic ? "dynamic"
+                                       : "static",
+      kReplicas, static_cast<unsigned long long>(kRequests),
+      static_cast<unsigned long long>(messages), core_ns * 1e-9,
+      core_ns / static_cast<double>(messages));
 }
 
 TEST(CoordinatorCoreAtScale, TenThousandReplicasDynamic) {
@@ -610,6 +696,10 @@ TEST(CoordinatorCoreAtScale, TenThousandReplicasDynamic) {
 
 TEST(CoordinatorCoreAtScale, TenThousandReplicasStatic) {
   drive_many_replicas(Dispatch::kStatic);
+}
+
+TEST(CoordinatorCoreAtScale, TenThousandReplicasOpenLoopDynamic) {
+  drive_many_replicas(Dispatch::kDynamic, /*open_loop=*/true);
 }
 
 }  // namespace
