@@ -1,6 +1,7 @@
 #include "common/wire/transport.hpp"
 
 #include <array>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -116,6 +117,20 @@ bool receive_message(zmq::socket_t& socket, bool router, Received& out, zmq::rec
   }
   out.payload = std::move(frames[i + 1]);
   return true;
+}
+
+bool receive_monitor_event(zmq::socket_t& monitor, MonitorEvent& out) {
+  while (true) {
+    zmq::message_t event, address;
+    if (!monitor.recv(event, zmq::recv_flags::dontwait)) return false;
+    if (event.more()) (void)monitor.recv(address);
+    if (event.size() < 6) continue;  // uint16 event id, uint32 value (the fd)
+    uint32_t fd = 0;
+    std::memcpy(&out.event, event.data(), 2);
+    std::memcpy(&fd, static_cast<const char*>(event.data()) + 2, 4);
+    out.fd = static_cast<int>(fd);
+    return true;
+  }
 }
 
 }  // namespace tpbench::wire

@@ -96,4 +96,14 @@ struct Received {
 bool receive_message(zmq::socket_t& socket, bool router, Received& out,
                      zmq::recv_flags flags = zmq::recv_flags::none);
 
+// One event of a socket monitor (zmq_socket_monitor): what happened on which connection.
+struct MonitorEvent {
+  uint16_t event = 0;  // ZMQ_EVENT_*
+  int fd = -1;         // the connection (Received::source_fd of its messages)
+};
+
+// Takes the next event off a monitor's PAIR socket without waiting; false when none is queued.
+// Frames too short to be an event are skipped.
+bool receive_monitor_event(zmq::socket_t& monitor, MonitorEvent& out);
+
 }  // namespace tpbench::wire

@@ -7,6 +7,10 @@
 // incomplete, and MPI_Abort. --timeout (counted from t0) is a planned end: the leaders are told
 // to stop, the reports are marked incomplete and every rank exits with kExitTimeout. SIGINT or
 // SIGTERM on rank 0 ends the run at once: one line, the reports marked incomplete, exit 128+signo.
+//
+// This class is the shell: it owns the sockets, turns frames, monitor events, the start and the
+// clock into events for CoordinatorCore (coordinator_core.hpp), which decides everything, and
+// performs the core's actions: sends, lines, reports, and the end (return, MPI_Abort or exit).
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -20,7 +24,7 @@
 #include "common/run_options.hpp"
 #include "common/wire/topology.hpp"
 #include "common/wire/transport.hpp"
-#include "coordinator/orchestrator/run_reports.hpp"
+#include "coordinator/orchestrator/coordinator_core.hpp"
 #include "coordinator/workload/workload.hpp"
 
 namespace tpbench {
@@ -34,11 +38,6 @@ struct CoordinatorConfig {
   std::map<int, std::string> client_keys;  // worker rank -> CURVE public key (z85)
   std::string bind_host;                   // IP, interface or host name to listen on; "*" = all
   std::string advertise_host;              // what the ranks connect to when bind_host is "*"
-};
-
-struct StartVerdict {
-  int code = 0;  // 0: go (or another rank reports why not); else the coordinator's own failure
-  std::string message;
 };
 
 class Coordinator {
@@ -62,64 +61,34 @@ class Coordinator {
   void cancel();
 
  private:
-  struct RankState {
-    bool hello = false;
-    bool bye = false;
-    bool engine_ready = false;  // from its heartbeats
-    int bye_code = 0;
-    int64_t last_seen_ns = 0;
-    std::string host;
-  };
-  // kStopping: --timeout passed, the leaders were told to stop and their done is awaited.
-  enum class Phase { kStarting, kRunning, kStopping, kFinished };
-
   void loop();
-  void handle_control(wire::Received& msg);
-  void handle_records(wire::Received& msg);
-  void handle_monitor_event();
+  // Hands one event to the core and performs what it asks.
+  void feed(coord::Event event);
+  void perform(coord::Action& action);
+  void finish(const coord::RunEnd& end);
+  [[noreturn]] void abort_run(const coord::RunEnd& end);
+  [[noreturn]] void exit_now(const coord::RunEnd& end);
   [[noreturn]] void interrupt(int signo);
   void await_interrupt();
-  void take_pending_records();
-  void stream_requests();
   void drain_control();
-  void check_start();
-  void check_liveness(int64_t now);
-  void check_startup(int64_t now);
-  void check_timeout(int64_t now);
-  void begin_stop();
-  std::string ranks_still_starting() const;
-  void check_finished();
-  void send_go();
-  void send_abort_to(int leader_rank, const std::string& reason);
-  void send_stop_to(int leader_rank, const std::string& reason);
+  void take_pending_records();
+  void drain_monitor();
+  void stream_requests();
   bool write_reports(bool complete, const std::string& reason);
-  void serve_work(int rank, int max_requests);
   void set_verdict(StartVerdict v);
-  void version_mismatch(int rank, uint32_t version);
-  [[noreturn]] void fault(const std::string& line);
-  std::string describe_rank(int rank) const;
   int64_t now_ns() const;
-  int rank_of(const wire::Received& msg) const;
 
   CoordinatorConfig config_;
-  Workload workload_;
-  RunDescription run_;
-  std::vector<ReplicaState> replicas_;
-  std::vector<RankState> ranks_;
-  std::map<int, int> fd_to_rank_;
-  RecordCollector collector_;
+  int64_t created_ns_ = 0;  // the core's clock starts here; start-up is measured from it to t0
+  std::unique_ptr<CoordinatorCore> core_;
   wire::RecordBatchMsg batch_;  // reused decode buffer
-  uint64_t next_request_ = 0;   // dynamic dispatch
-  Phase phase_ = Phase::kStarting;
-  bool start_aborted_ = false;
+  bool t0_fed_ = false;
+  bool finished_ = false;
   int exit_code_ = 0;
-  int64_t created_ns_ = 0;   // start-up is measured from here to t0
-  std::string stop_reason_;  // set when --timeout ended the run
-  // --requests-out is streamed: records_[0, requests_streamed_) are on disk.
+  // --requests-out is streamed: the first requests_streamed_ records are on disk.
   size_t requests_streamed_ = 0;
   bool requests_started_ = false;
   std::string requests_error_;
-  int64_t stop_deadline_ns_ = 0;  // kStopping: every leader's done is due by then
   std::atomic<int64_t> t0_ns_{0};
   std::atomic<bool> cancel_{false};
 

@@ -2,6 +2,8 @@
 // a stranger (plain socket, or CURVE with a key of its own) can neither inject nor read.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "common/wire/transport.hpp"
 
 namespace tpbench::wire {
@@ -93,6 +95,37 @@ TEST(CurveTransport, StrangersCannotInjectOrRead) {
   ASSERT_TRUE(wait_readable(good_dealer, 5000));
   EXPECT_FALSE(wait_readable(wrong_dealer, 200));
   EXPECT_GE(zap.rejected(), 2u);  // the two CURVE strangers; the plain one fails before ZAP
+}
+
+// A closed connection shows up on the router's monitor with the descriptor its messages came in
+// on, which is how the coordinator names the rank that died.
+TEST(MonitorEvents, DisconnectNamesTheConnectionOfTheMessages) {
+  zmq::context_t ctx;
+  zmq::socket_t router(ctx, zmq::socket_type::router);
+  router.set(zmq::sockopt::linger, 0);
+  router.bind("tcp://127.0.0.1:*");
+  ASSERT_EQ(zmq_socket_monitor(router.handle(), "inproc://test-monitor", ZMQ_EVENT_DISCONNECTED),
+            0);
+  zmq::socket_t monitor(ctx, zmq::socket_type::pair);
+  monitor.connect("inproc://test-monitor");
+  MonitorEvent event;
+  EXPECT_FALSE(receive_monitor_event(monitor, event));  // nothing yet
+
+  auto dealer = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
+  dealer->set(zmq::sockopt::linger, 0);
+  dealer->connect(router.get(zmq::sockopt::last_endpoint));
+  send_message(*dealer, MsgKind::kHello, 1, HelloMsg{kProtocolVersion, 1, 0, "leader", "x", 1});
+  ASSERT_TRUE(wait_readable(router, 5000));
+  Received got;
+  ASSERT_TRUE(receive_message(router, true, got));
+  ASSERT_GE(got.source_fd, 0);
+  dealer.reset();
+
+  ASSERT_TRUE(wait_readable(monitor, 5000));
+  ASSERT_TRUE(receive_monitor_event(monitor, event));
+  EXPECT_EQ(event.event, ZMQ_EVENT_DISCONNECTED);
+  EXPECT_EQ(event.fd, got.source_fd);
+  EXPECT_FALSE(receive_monitor_event(monitor, event));
 }
 
 }  // namespace
