@@ -1,5 +1,5 @@
 #pragma once
-// The floor-inputs JSON that tests/gpu/measure_floor_inputs writes and tpbench_floor reads,
+// The floor-inputs JSON that tests/engine/cuda/measure_floor_inputs writes and tpbench_floor reads,
 // and the floor's JSON report:
 //   {"card": "NVIDIA H100 80GB HBM3",
 //    "step_gemm": [{"tokens": 1, "ms": 5.02}, {"tokens": 8, "ms": 4.96}, ...],

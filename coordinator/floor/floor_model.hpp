@@ -33,7 +33,7 @@ struct FloorRequest {
   int64_t output_len = 0;  // >= 1
 };
 
-// Measured on the card (tests/gpu/measure_floor_inputs); tokens strictly increasing.
+// Measured on the card (tests/engine/cuda/measure_floor_inputs); tokens strictly increasing.
 struct StepGemmPoint {
   int64_t tokens = 0;
   double ms = 0;  // all layers' qkv, o, gate_up, down GEMMs + the LM head, at `tokens` rows

@@ -66,7 +66,7 @@ int run(int argc, char** argv) {
   app.add_option("MODEL", o.engine.model_dir,
                  "Model directory or cached hub id (its tokenizer builds the workload)");
   app.add_option("--inputs", inputs_path,
-                 "Floor-inputs JSON of the card (tests/gpu/measure_floor_inputs)")
+                 "Floor-inputs JSON of the card (tests/engine/cuda/measure_floor_inputs)")
       ->required();
   app.add_option("--requests-jsonl", jsonl_path,
                  "Take (prompt, output) lengths from a profile_throughput --requests-out file");

@@ -14,7 +14,7 @@
 #include "coordinator/workload/sharegpt_sampler.hpp"
 #include "coordinator/workload/token_ids_dataset.hpp"
 #include "coordinator/workload/vocab_limit.hpp"
-#include "engine/tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace tpbench {
 namespace {

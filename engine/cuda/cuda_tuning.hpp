@@ -1,6 +1,6 @@
 #pragma once
 // Runtime variants of the CUDA forward pass, so that one binary measures one against another in
-// one run (tests/gpu/bench_cuda_runner). The defaults are what the engine runs.
+// one run (tests/engine/cuda/bench_cuda_runner). The defaults are what the engine runs.
 #include <string>
 
 #include "kernels/cuda/decode_attention.cuh"

@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-#include "engine/tokenizer/tokenizers_internal.hpp"
+#include "tokenizer/tokenizers_internal.hpp"
 
 namespace tpbench::testing {
 

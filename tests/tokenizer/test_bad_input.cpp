@@ -5,7 +5,7 @@
 #include <random>
 
 #include "common/error.hpp"
-#include "engine/tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 #include "tests/tokenizer/hf_json_fixtures.hpp"
 #include "tests/tokenizer/test_data.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "engine/tokenizer/pair_table.hpp"
+#include "tokenizer/pair_table.hpp"
 
 namespace tpbench::tok {
 namespace {

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <string>
 
-#include "engine/tokenizer/byte_level.hpp"
-#include "engine/tokenizer/tokenizer.hpp"
+#include "tokenizer/byte_level.hpp"
+#include "tokenizer/tokenizer.hpp"
 #include "tests/tokenizer/hf_json_fixtures.hpp"
 
 namespace tpbench {

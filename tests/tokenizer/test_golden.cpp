@@ -1,8 +1,8 @@
 // The golden ids HF's Llama 2 / Llama 3 tokenizers give for 46 tricky inputs.
 #include <gtest/gtest.h>
 
-#include "engine/tokenizer/tokenizer.hpp"
-#include "engine/tokenizer/tokenizers_internal.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizers_internal.hpp"
 #include "tests/tokenizer/test_data.hpp"
 #include "tests/tokenizer/tokenizers_under_test.hpp"
 

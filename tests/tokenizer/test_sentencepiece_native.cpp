@@ -12,10 +12,10 @@
 #include <unordered_set>
 
 #include "common/error.hpp"
-#include "engine/tokenizer/piece_cache.hpp"
-#include "engine/tokenizer/sentencepiece_bpe.hpp"
-#include "engine/tokenizer/sentencepiece_model_spec.hpp"
-#include "engine/tokenizer/tokenizers_internal.hpp"
+#include "tokenizer/piece_cache.hpp"
+#include "tokenizer/sentencepiece_bpe.hpp"
+#include "tokenizer/sentencepiece_model_spec.hpp"
+#include "tokenizer/tokenizers_internal.hpp"
 #include "tests/tokenizer/hf_json_fixtures.hpp"
 #include "tests/tokenizer/test_data.hpp"
 #include "tests/tokenizer/tokenizers_under_test.hpp"

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 #include "tests/tokenizer/hf_json_fixtures.hpp"
 
 namespace tpbench::testing {

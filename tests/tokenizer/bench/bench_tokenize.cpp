@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/tokenizer/tokenizer.hpp"
-#include "engine/tokenizer/tokenizers_internal.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizers_internal.hpp"
 #include "tests/tokenizer/hf_json_fixtures.hpp"
 #include "tests/tokenizer/test_data.hpp"
 
