@@ -26,8 +26,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 PROFILE_THROUGHPUT=${PROFILE_THROUGHPUT:-$BUILD_DIR/profile_throughput}
-BENCH_CUDA_RUNNER=${BENCH_CUDA_RUNNER:-$BUILD_DIR/tests/gpu/bench_cuda_runner}
-MEASURE_FLOOR_INPUTS=${MEASURE_FLOOR_INPUTS:-$BUILD_DIR/tests/gpu/measure_floor_inputs}
+BENCH_CUDA_RUNNER=${BENCH_CUDA_RUNNER:-$BUILD_DIR/tests/engine/cuda/bench_cuda_runner}
+MEASURE_FLOOR_INPUTS=${MEASURE_FLOOR_INPUTS:-$BUILD_DIR/tests/engine/cuda/measure_floor_inputs}
 TPBENCH_FLOOR=${TPBENCH_FLOOR:-$BUILD_DIR/tpbench_floor}
 DATA_DIR=${DATA_DIR:-../shared/data}
 OUT_DIR=${OUT_DIR:-out/bench_engine}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The HTTP transport of --backend openai (engine/openai/http_stream_client) against a zero-cost
-# local SSE server (tests/openai/zero_cost_sse_server.cpp, forked): body events per second of
+# local SSE server (tests/engine/openai/zero_cost_sse_server.cpp, forked): body events per second of
 # client CPU with the server writing as fast as it can, then the client's added latency
 # (server's steady-clock stamp before send() -> libcurl's write callback) at paced loads. Each
 # case runs first with --raw, a bare epoll + recv() client: what the kernel and the scheduler
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 REPEAT=${REPEAT:-3}
 cmake --build "$BUILD_DIR" --target bench_http_client >/dev/null
-bench="$BUILD_DIR/tests/openai/bench_http_client"
+bench="$BUILD_DIR/tests/engine/openai/bench_http_client"
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 echo "## throughput: events as fast as the server writes them, one send() per event"
 for streams in 256 1000; do

@@ -20,8 +20,8 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-cuda}
 KIT=.devkit
 GPU_TESTS=(test_cuda_host test_cuda_kernels test_cuda_sampling test_cuda_runner test_cuda_engine)
-KIT_BINARIES=(profile_throughput tpbench_floor "${GPU_TESTS[@]/#/tests/gpu/}"
-              tests/gpu/bench_cuda_runner tests/gpu/measure_floor_inputs)
+KIT_BINARIES=(profile_throughput tpbench_floor "${GPU_TESTS[@]/#/tests/engine/cuda/}"
+              tests/engine/cuda/bench_cuda_runner tests/engine/cuda/measure_floor_inputs)
 CARRY_LIMIT_MIB=64
 
 if [ "${1:-}" = "--pack" ]; then

@@ -1,7 +1,7 @@
 #pragma once
 // Test-only fault injection, compiled in only with -DTPBENCH_FAULT_INJECTION=ON (scripts/build.sh
 // turns it on for the test suite; the device kit's release build leaves it off, and then every
-// hook below is a no-op). Driven by environment variables (tests/orchestration uses them):
+// hook below is a no-op). Driven by environment variables (tests/coordinator/orchestrator uses them):
 //   TPBENCH_TEST_CRASH_RANK=r  TPBENCH_TEST_CRASH_AFTER_MS=ms   rank r kills itself (SIGKILL)
 //   TPBENCH_TEST_HANG_RANK=r   TPBENCH_TEST_HANG_AFTER_MS=ms    rank r stops itself (SIGSTOP)
 //   TPBENCH_TEST_STALL_STEP_RANK=r TPBENCH_TEST_STALL_STEP_AFTER_MS=ms
