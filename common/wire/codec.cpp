@@ -49,6 +49,10 @@ void read_record(const msgpack::object& o, RequestRecord& r) {
       r.prompt_tokens = static_cast<int32_t>(as_i64(v));
     else if (k == "output_tokens")
       r.output_tokens = static_cast<int32_t>(as_i64(v));
+    else if (k == "scheduled_ns")
+      r.scheduled_ns = as_i64(v);
+    else if (k == "queue_ns")
+      r.queue_ns = as_i64(v);
     else if (k == "submit_ns")
       r.submit_ns = as_i64(v);
     else if (k == "first_token_ns")
