@@ -22,6 +22,8 @@ std::string requests_jsonl_lines(const RequestRecord* begin, const RequestRecord
            {"error", r->error},
            {"prompt_tokens", r->prompt_tokens},
            {"output_tokens", r->output_tokens},
+           {"scheduled_ns", r->scheduled_ns},
+           {"queue_ns", r->queue_ns},
            {"submit_ns", r->submit_ns},
            {"first_token_ns", r->first_token_ns},
            {"finish_ns", r->finish_ns},
