@@ -61,6 +61,7 @@ struct RunOptions {
   bool record_tokens = false;
   std::vector<double> percentiles{50, 75, 95, 99};
   Dispatch dispatch = Dispatch::kStatic;
+  int max_concurrency = 0;  // open loop: requests in flight over the cluster; 0 = no limit
   double heartbeat_timeout_s = 30;
   double startup_timeout_s = 600;  // engine build until t0; 0 = no limit
   double timeout_s = 0;            // 0 = no limit; counted from t0

@@ -128,6 +128,8 @@ WorkerStatus RankWorker::run(const RunClock& clock) {
     LeaderConfig config;
     config.replica = replica;
     config.slots = setup_.slots[replica];
+    // Open loop only (the arrival thread); in a closed loop the slots are the limit.
+    if (setup_.options.max_concurrency > 0) config.max_in_flight = setup_.slots[replica];
     config.stream_output = setup_.options.stream_output;
     config.record_tokens = setup_.options.record_tokens;
     config.sampling = sampling_params_for(setup_.options);

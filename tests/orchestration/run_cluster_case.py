@@ -75,6 +75,34 @@ def run_and_signal(cmd, env, a, requests_out):
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
+def check_arrival_times(records, schedule, max_lag_ms):
+    """Closed loop: every request is due when a slot takes it. Open loop: it keeps its scheduled
+    time and is taken in at or after it, a little late at most (no --max-concurrency: no queue)."""
+    lags = []
+    for r in records:
+        if not schedule:
+            if r["scheduled_ns"] != r["submit_ns"] or r["queue_ns"] != 0:
+                fail("closed-loop request %d: scheduled_ns %d, queue_ns %d, submit_ns %d" %
+                     (r["id"], r["scheduled_ns"], r["queue_ns"], r["submit_ns"]))
+            continue
+        if r["scheduled_ns"] != schedule[r["id"]]:
+            fail("request %d: scheduled_ns %d, the schedule says %d" %
+                 (r["id"], r["scheduled_ns"], schedule[r["id"]]))
+        if r["queue_ns"] != 0:
+            fail("request %d queued %d ns without --max-concurrency" % (r["id"], r["queue_ns"]))
+        lag = r["submit_ns"] - r["scheduled_ns"] - r["queue_ns"]
+        if lag < 0 or lag > max_lag_ms * 1e6:
+            fail("request %d: lag %d ns outside [0, %g ms]" % (r["id"], lag, max_lag_ms))
+        if r["first_token_ns"] < r["submit_ns"]:
+            fail("request %d: first token before it was taken in" % r["id"])
+        lags.append(lag)
+    if lags:
+        lags.sort()
+        print("open loop: lag P50 %.1f us, P99 %.1f us, max %.1f us over %d requests" %
+              (lags[len(lags) // 2] / 1e3, lags[min(len(lags) - 1, int(len(lags) * 0.99))] / 1e3,
+               lags[-1] / 1e3, len(lags)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exe", required=True)
@@ -109,6 +137,13 @@ def main():
     ap.add_argument("--signal-after-records", type=int, default=20,
                     help="mid-way: --requests-out holds at least this many lines")
     ap.add_argument("--stderr-forbid", default="", help="stderr must not match this")
+    ap.add_argument("--schedule-rate", type=float, default=0,
+                    help="open loop: Poisson arrivals at this many requests/s, given to rank 0 "
+                         "through the TPBENCH_TEST_SCHEDULE_FILE hook; check each record keeps "
+                         "its scheduled time and is taken in on time")
+    ap.add_argument("--max-lag-ms", type=float, default=500,
+                    help="open loop: sanity bound on submit - scheduled - queue (a loaded "
+                         "machine; not a performance claim)")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     extra = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -130,6 +165,17 @@ def main():
                        "num_hidden_layers": 2, "num_attention_heads": 4,
                        "num_key_value_heads": 2, "vocab_size": 32000,
                        "max_position_embeddings": 4096}, f)
+
+    schedule = []
+    if a.schedule_rate:
+        t = 0.0
+        arrivals = random.Random(11)
+        for _ in range(a.requests):
+            t += arrivals.expovariate(a.schedule_rate)
+            schedule.append(int(t * 1e9))
+        with open(os.path.join(tmp, "schedule.txt"), "w") as f:
+            f.write("".join("%d\n" % ns for ns in schedule))
+        a.env.append("TPBENCH_TEST_SCHEDULE_FILE=" + os.path.join(tmp, "schedule.txt"))
 
     cmd = [x for x in a.mpiexec.split(";") if x] + ["-np", str(a.np)]
     env = dict(os.environ)
@@ -240,6 +286,7 @@ def main():
             if r["replica"] != r["id"] % a.replicas:
                 fail("request %d ran on replica %d, static round-robin says %d" %
                      (r["id"], r["replica"], r["id"] % a.replicas))
+    check_arrival_times(records, schedule, a.max_lag_ms)
     if a.step_profile:
         replicas = report["replicas"]
         for r in replicas:
