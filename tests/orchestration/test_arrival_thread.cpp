@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "worker/arrival_thread.hpp"
+#include "worker/rank_worker.hpp"
 
 namespace tpbench {
 namespace {
@@ -144,6 +145,14 @@ TEST(ArrivalThread, StopsWithRequestsStillAhead) {
     EXPECT_EQ(t.outstanding(), 2u);
   }
   EXPECT_LT(SteadyClock::now() - before, std::chrono::seconds(20));
+}
+
+TEST(ArrivalThread, SpinsOnlyWithTwoCoresPerEngineRank) {
+  EXPECT_EQ(arrival_spin_ns_for(4, 8), ArrivalThread::kDefaultSpinNs);
+  EXPECT_EQ(arrival_spin_ns_for(4, 7), 0);
+  EXPECT_EQ(arrival_spin_ns_for(1, 2), ArrivalThread::kDefaultSpinNs);
+  EXPECT_EQ(arrival_spin_ns_for(1, 1), 0);
+  EXPECT_EQ(arrival_spin_ns_for(0, 0), 0);  // hardware_concurrency() may not know
 }
 
 TEST(ArrivalThread, RejectsARequestWithoutAScheduledTime) {
