@@ -90,7 +90,8 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
   };
   accept(go.shard);
   go.shard.clear();
-  bool exhausted = !go.dynamic;
+  // A replica without slots (-c or --max-concurrency below the replica count) takes no work.
+  bool exhausted = !go.dynamic || config.slots <= 0;
   bool work_outstanding = false;
   const int batch_want = std::clamp(config.slots, 1, 64);
   const auto not_taken_in = [&] { return arrivals ? arrivals->outstanding() : size_t{0}; };

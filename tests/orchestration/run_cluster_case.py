@@ -75,9 +75,24 @@ def run_and_signal(cmd, env, a, requests_out):
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
-def check_arrival_times(records, schedule, max_lag_ms):
+def max_overlap(records):
+    """The most requests in flight at once, from their [submit, finish] spans."""
+    events = sorted([(r["submit_ns"], 1) for r in records] + [(r["finish_ns"], -1) for r in records],
+                    key=lambda e: (e[0], e[1]))  # an end before a start at the same time
+    most = now = 0
+    for _, d in events:
+        now += d
+        most = max(most, now)
+    return most
+
+
+def check_arrival_times(records, schedule, max_lag_ms, max_concurrency=0):
     """Closed loop: every request is due when a slot takes it. Open loop: it keeps its scheduled
-    time and is taken in at or after it, a little late at most (no --max-concurrency: no queue)."""
+    time and is taken in at or after it plus its queue time, a little late at most; without
+    --max-concurrency nothing queues, with it no more than N run at once."""
+    if schedule and max_concurrency and max_overlap(records) > max_concurrency:
+        fail("%d requests in flight at once, --max-concurrency %d" %
+             (max_overlap(records), max_concurrency))
     lags = []
     for r in records:
         if not schedule:
@@ -88,8 +103,9 @@ def check_arrival_times(records, schedule, max_lag_ms):
         if r["scheduled_ns"] != schedule[r["id"]]:
             fail("request %d: scheduled_ns %d, the schedule says %d" %
                  (r["id"], r["scheduled_ns"], schedule[r["id"]]))
-        if r["queue_ns"] != 0:
-            fail("request %d queued %d ns without --max-concurrency" % (r["id"], r["queue_ns"]))
+        if r["queue_ns"] < 0 or (r["queue_ns"] != 0 and not max_concurrency):
+            fail("request %d queued %d ns (--max-concurrency %d)" %
+                 (r["id"], r["queue_ns"], max_concurrency))
         lag = r["submit_ns"] - r["scheduled_ns"] - r["queue_ns"]
         if lag < 0 or lag > max_lag_ms * 1e6:
             fail("request %d: lag %d ns outside [0, %g ms]" % (r["id"], lag, max_lag_ms))
@@ -286,7 +302,9 @@ def main():
             if r["replica"] != r["id"] % a.replicas:
                 fail("request %d ran on replica %d, static round-robin says %d" %
                      (r["id"], r["replica"], r["id"] % a.replicas))
-    check_arrival_times(records, schedule, a.max_lag_ms)
+    max_concurrency = int(extra[extra.index("--max-concurrency") + 1]) \
+        if "--max-concurrency" in extra else 0
+    check_arrival_times(records, schedule, a.max_lag_ms, max_concurrency)
     if a.step_profile:
         replicas = report["replicas"]
         for r in replicas:

@@ -306,6 +306,21 @@ TEST(LeaderLoop, DynamicPullsSmallBatches) {
   expect_every_request_once(sink.records, w, false);
 }
 
+TEST(LeaderLoop, DynamicWithoutSlotsTakesNoWork) {
+  SoloComm comm;
+  WatchedEngine engine(make_sim_engine(sim_options(64), comm));
+  LeaderConfig cfg;
+  cfg.slots = 0;
+  wire::GoMsg go;
+  go.dynamic = true;
+  ListWork work(workload(5));
+  Sink sink;
+  RunClock clock;
+  LeaderResult res = run_leader_loop(engine, cfg, go, sink, &work, clock);
+  EXPECT_EQ(work.served, 0);
+  EXPECT_EQ(res.completed, 0u);
+}
+
 // Says stop once the engine has run `after` steps.
 class StopAfterSteps final : public StopSignal {
  public:
