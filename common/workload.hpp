@@ -19,4 +19,9 @@ struct WorkloadRequest {
   MSGPACK_DEFINE_MAP(id, prompt_ids, prompt_len, output_len, scheduled_ns);
 };
 
+// An open-loop workload: its requests carry scheduled times (the first one says for all).
+inline bool has_schedule(const std::vector<WorkloadRequest>& requests) {
+  return !requests.empty() && requests.front().scheduled_ns >= 0;
+}
+
 }  // namespace tpbench

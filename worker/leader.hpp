@@ -1,13 +1,17 @@
 #pragma once
-// The TP leader's closed loop (docs/ARCHITECTURE.md "Request semantics"): `slots` request slots;
-// each slot takes the next request when its previous one ends; the engine is stepped until every
-// request has finished or failed; timing records stream to the coordinator in batches.
+// The TP leader's loop (docs/ARCHITECTURE.md "Request semantics", "Arrivals"). Closed loop
+// (requests without a scheduled time): `slots` request slots; each slot takes the next request
+// when its previous one ends. Open loop (every request has scheduled_ns >= 0): an arrival thread
+// takes each request in at its scheduled time (at most `max_in_flight` at once) and the loop adds
+// it to the engine between steps. The engine is stepped until every request has finished or
+// failed; timing records stream to the coordinator in batches.
 #include <cstdint>
 #include <optional>
 
 #include "common/clock.hpp"
 #include "common/wire/messages.hpp"
 #include "engine/engine.hpp"
+#include "worker/arrival_thread.hpp"
 #include "worker/step_watch.hpp"
 
 namespace tpbench {
@@ -36,8 +40,10 @@ class StopSignal {
 
 struct LeaderConfig {
   int replica = 0;
-  int slots = 1;
-  bool stream_output = true;  // record every token's time (ITL)
+  int slots = 1;          // closed loop: requests in flight; either loop: work batch size
+  int max_in_flight = 0;  // open loop: the replica's share of --max-concurrency; 0 = no limit
+  int64_t arrival_spin_ns = ArrivalThread::kDefaultSpinNs;  // open loop: spin before each arrival
+  bool stream_output = true;                                // record every token's time (ITL)
   bool record_tokens = false;
   SamplingParams sampling;  // seed: the run's; each request's stream is seed + id
   size_t batch_records = 64;

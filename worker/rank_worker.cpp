@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -32,6 +33,12 @@ EngineOptions engine_options_for(const RunOptions& o, Backend backend, int repli
   e.local_size = local_size;
   e.greedy_only = is_greedy(sampling_params_for(o));
   return e;
+}
+
+int64_t arrival_spin_ns_for(int engine_ranks_on_node, unsigned cores) {
+  return cores >= 2u * static_cast<unsigned>(std::max(engine_ranks_on_node, 1))
+             ? ArrivalThread::kDefaultSpinNs
+             : 0;
 }
 
 RankWorker::RankWorker(WorkerSetup setup, const wire::Endpoints& endpoints, wire::CurveKeys keys)
@@ -128,6 +135,9 @@ WorkerStatus RankWorker::run(const RunClock& clock) {
     LeaderConfig config;
     config.replica = replica;
     config.slots = setup_.slots[replica];
+    // Open loop only (the arrival thread); in a closed loop the slots are the limit.
+    if (setup_.options.max_concurrency > 0) config.max_in_flight = setup_.slots[replica];
+    config.arrival_spin_ns = arrival_spin_ns_for(setup_.local_size);
     config.stream_output = setup_.options.stream_output;
     config.record_tokens = setup_.options.record_tokens;
     config.sampling = sampling_params_for(setup_.options);

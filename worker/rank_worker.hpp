@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -74,5 +75,12 @@ SamplingParams sampling_params_for(const RunOptions& o);
 // --max-batch-size is 0 (the replica's slots), the seed, the GPU slot and greedy_only.
 EngineOptions engine_options_for(const RunOptions& options, Backend backend, int replica_slots,
                                  int local_rank, int local_size = 1);
+
+// The open-loop arrival thread's spin before each arrival: ArrivalThread::kDefaultSpinNs when the
+// node has at least 2 cores per engine rank, else 0. A spinning thread on an oversubscribed node
+// is scheduled as a CPU hog and falls behind; there a plain timed wait is taken in sooner
+// (docs/PERFORMANCE.md "Arrival lag").
+int64_t arrival_spin_ns_for(int engine_ranks_on_node,
+                            unsigned cores = std::thread::hardware_concurrency());
 
 }  // namespace tpbench

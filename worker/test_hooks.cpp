@@ -3,6 +3,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -85,6 +86,21 @@ void slow_start_hook(int rank) {
   log_warn("test hook: rank " + std::to_string(rank) + " sleeps " + std::to_string(ms) +
            " ms before it is ready");
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+void test_schedule_hook(std::vector<WorkloadRequest>& requests) {
+  const char* path = std::getenv("TPBENCH_TEST_SCHEDULE_FILE");
+  if (!path || !*path) return;
+  std::ifstream in(path);
+  if (!in) throw InputError(std::string("TPBENCH_TEST_SCHEDULE_FILE ") + path + ": cannot open");
+  for (auto& r : requests) {
+    int64_t ns = -1;
+    if (!(in >> ns) || ns < 0)
+      throw InputError(std::string("TPBENCH_TEST_SCHEDULE_FILE ") + path + ": line " +
+                       std::to_string(r.id + 1) + " is not a time >= 0 in ns");
+    r.scheduled_ns = ns;
+  }
+  log_warn(std::string("test hook: open-loop schedule from ") + path);
 }
 
 void arm_fault_hooks(int rank) {

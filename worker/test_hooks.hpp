@@ -14,10 +14,15 @@
 //                                  as ready (a slow or hung load; heartbeats go on)
 //   TPBENCH_TEST_PROTOCOL_VERSION=v [TPBENCH_TEST_PROTOCOL_VERSION_RANK=r]
 //                                  rank r (default: every worker rank) claims protocol version v
+//   TPBENCH_TEST_SCHEDULE_FILE=path
+//                                  an open-loop run without the schedule flags: line i of the
+//                                  file is request i's scheduled_ns (ns since t0)
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "common/wire/protocol.hpp"
+#include "common/workload.hpp"
 #include "engine/engine.hpp"
 
 namespace tpbench {
@@ -36,6 +41,10 @@ void arm_fault_hooks(int rank);
 // throws, once the hook's time has passed.
 std::unique_ptr<Engine> wrap_with_fault_hooks(int rank, std::unique_ptr<Engine> engine);
 
+// Rank 0, once the workload is built: sets every request's scheduled_ns from
+// TPBENCH_TEST_SCHEDULE_FILE (InputError naming the file when it is short or malformed).
+void test_schedule_hook(std::vector<WorkloadRequest>& requests);
+
 #else
 
 inline uint32_t protocol_version_for_rank(int) {
@@ -46,6 +55,7 @@ inline void arm_fault_hooks(int) {}
 inline std::unique_ptr<Engine> wrap_with_fault_hooks(int, std::unique_ptr<Engine> engine) {
   return engine;
 }
+inline void test_schedule_hook(std::vector<WorkloadRequest>&) {}
 
 #endif
 

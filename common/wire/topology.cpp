@@ -46,6 +46,11 @@ std::vector<int> split_slots(int concurrency, int replicas) {
   return slots;
 }
 
+std::vector<int> split_open_loop_slots(int max_concurrency, int replicas) {
+  if (max_concurrency > 0) return split_slots(max_concurrency, replicas);
+  return std::vector<int>(replicas, kOpenLoopDefaultSlots);
+}
+
 std::vector<std::vector<uint64_t>> shard_round_robin(uint64_t num_requests,
                                                      const std::vector<int>& slots) {
   std::vector<std::vector<uint64_t>> shards(slots.size());

@@ -29,6 +29,14 @@ Topology make_topology(int world_size, int tp, bool coordinator_only_rank);
 // --concurrency split over replicas: the first (concurrency % replicas) get one more slot.
 std::vector<int> split_slots(int concurrency, int replicas);
 
+// An open-loop replica's engine batch when neither --max-batch-size nor --max-concurrency is
+// given: the --concurrency default, so one replica batches as a default closed-loop run does.
+inline constexpr int kOpenLoopDefaultSlots = 256;
+
+// Open loop (requests carry scheduled times): --max-concurrency split as split_slots splits -c;
+// 0 (unset): kOpenLoopDefaultSlots on every replica, which then bound only its engine batch.
+std::vector<int> split_open_loop_slots(int max_concurrency, int replicas);
+
 // Static dispatch: request i (sampled order) goes to the replicas that have slots, round-robin.
 // Returns, per replica, the request indices in sampled order.
 std::vector<std::vector<uint64_t>> shard_round_robin(uint64_t num_requests,

@@ -23,6 +23,7 @@
 #include "coordinator/report/output_paths.hpp"
 #include "coordinator/workload/workload.hpp"
 #include "worker/rank_worker.hpp"
+#include "worker/test_hooks.hpp"
 
 namespace tpbench {
 namespace {
@@ -183,12 +184,22 @@ int run_cluster(int argc, char** argv) {
   }
   const std::string host = host_name();
   const std::vector<std::string> hosts = all_gather_strings(host, world);
-  const std::vector<int> slots = wire::split_slots(options.concurrency, topo.replicas);
 
   // 4. Workload (rank 0), then the coordinator's keys and sockets.
   Workload workload;
-  if (rank == 0) status = guarded([&] { workload = build_workload(options); });
+  if (rank == 0)
+    status = guarded([&] {
+      workload = build_workload(options);
+      test_schedule_hook(workload.requests);
+    });
   if (int code = agree_on_status(status)) return code;
+  // Open loop when the requests carry scheduled times: -c makes no slots then
+  // (docs/ARCHITECTURE.md "Arrivals").
+  int open_loop = rank == 0 && has_schedule(workload.requests) ? 1 : 0;
+  MPI_CHECK(MPI_Bcast(&open_loop, 1, MPI_INT, 0, MPI_COMM_WORLD));
+  const std::vector<int> slots =
+      open_loop ? wire::split_open_loop_slots(options.max_concurrency, topo.replicas)
+                : wire::split_slots(options.concurrency, topo.replicas);
 
   wire::CurveKeys keys;
   status = guarded([&] { keys = wire::make_curve_keys(); });

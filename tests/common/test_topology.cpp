@@ -82,6 +82,13 @@ TEST(SlotSplit, RemainderGoesToTheFirstReplicas) {
   }
 }
 
+TEST(SlotSplit, OpenLoopSplitsMaxConcurrencyLikeConcurrencyElseTheDefaultBatch) {
+  EXPECT_EQ(split_open_loop_slots(10, 4), split_slots(10, 4));
+  EXPECT_EQ(split_open_loop_slots(2, 3), (std::vector<int>{1, 1, 0}));
+  EXPECT_EQ(split_open_loop_slots(0, 3), std::vector<int>(3, kOpenLoopDefaultSlots));
+  EXPECT_EQ(kOpenLoopDefaultSlots, 256);
+}
+
 TEST(StaticShards, RoundRobinInSampledOrder) {
   auto shards = shard_round_robin(10, {2, 2, 1});
   EXPECT_EQ(shards[0], (std::vector<uint64_t>{0, 3, 6, 9}));

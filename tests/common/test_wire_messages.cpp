@@ -19,8 +19,8 @@ RequestRecord sample_record(uint64_t id) {
   r.replica = 2;
   r.prompt_tokens = 31;
   r.output_tokens = 3;
-  r.scheduled_ns = -40;
-  r.queue_ns = 25;
+  r.scheduled_ns = 4'999'999'000'000ll + static_cast<int64_t>(id);
+  r.queue_ns = 250'000;
   r.submit_ns = -7;
   r.first_token_ns = 5'000'000'000'123ll;
   r.finish_ns = 5'000'000'999'999ll;
@@ -53,6 +53,7 @@ WorkloadRequest sample_request(uint64_t id) {
   w.prompt_ids = {1, 15043, static_cast<int32_t>(id)};
   w.prompt_len = 3;
   w.output_len = 17;
+  w.scheduled_ns = 3'000'000 * static_cast<int64_t>(id);
   return w;
 }
 
@@ -149,6 +150,7 @@ TEST(WireMessages, GoAndWork) {
   EXPECT_EQ(go.shard[1].id, 4u);
   EXPECT_EQ(go.shard[1].prompt_ids, g.shard[1].prompt_ids);
   EXPECT_EQ(go.shard[1].output_len, 17);
+  EXPECT_EQ(go.shard[1].scheduled_ns, 12'000'000);
 
   WorkMsg w;
   w.requests = {sample_request(9)};
@@ -157,6 +159,7 @@ TEST(WireMessages, GoAndWork) {
   EXPECT_TRUE(wo.exhausted);
   ASSERT_EQ(wo.requests.size(), 1u);
   EXPECT_EQ(wo.requests[0].prompt_ids, w.requests[0].prompt_ids);
+  EXPECT_EQ(wo.requests[0].scheduled_ns, 27'000'000);
 }
 
 TEST(WireMessages, Done) {

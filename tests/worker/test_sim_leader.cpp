@@ -306,6 +306,21 @@ TEST(LeaderLoop, DynamicPullsSmallBatches) {
   expect_every_request_once(sink.records, w, false);
 }
 
+TEST(LeaderLoop, DynamicWithoutSlotsTakesNoWork) {
+  SoloComm comm;
+  WatchedEngine engine(make_sim_engine(sim_options(64), comm));
+  LeaderConfig cfg;
+  cfg.slots = 0;
+  wire::GoMsg go;
+  go.dynamic = true;
+  ListWork work(workload(5));
+  Sink sink;
+  RunClock clock;
+  LeaderResult res = run_leader_loop(engine, cfg, go, sink, &work, clock);
+  EXPECT_EQ(work.served, 0);
+  EXPECT_EQ(res.completed, 0u);
+}
+
 // Says stop once the engine has run `after` steps.
 class StopAfterSteps final : public StopSignal {
  public:
@@ -337,6 +352,168 @@ TEST(LeaderLoop, StopEndsTheLoopAndAbandonsWhatIsInFlight) {
   EXPECT_EQ(res.records_sent, res.completed);  // every ended request is sent, no other
   ASSERT_EQ(sink.records.size(), res.completed);
   for (const auto& r : sink.records) EXPECT_EQ(r.output_tokens, go.shard[r.id].output_len);
+}
+
+// Open loop: request i of `w` is due at scheduled[i].
+std::vector<WorkloadRequest> scheduled(std::vector<WorkloadRequest> w,
+                                       const std::vector<int64_t>& at) {
+  for (size_t i = 0; i < w.size(); ++i) w[i].scheduled_ns = at[i];
+  return w;
+}
+
+std::map<uint64_t, RequestRecord> by_id(const std::vector<RequestRecord>& records) {
+  std::map<uint64_t, RequestRecord> m;
+  for (const auto& r : records) EXPECT_TRUE(m.emplace(r.id, r).second) << "id " << r.id;
+  return m;
+}
+
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kLagBound = 500 * kMs;  // a sanity bound on a shared machine, not a claim
+
+TEST(LeaderLoop, OpenLoopTakesRequestsInAtTheirScheduledTimes) {
+  SoloComm comm;
+  EngineOptions o = sim_options(64);
+  o.sim_step_ms = 2;  // arrivals land while a step runs; they are not late for it
+  WatchedEngine engine(make_sim_engine(o, comm));
+  LeaderConfig cfg;
+  cfg.slots = 3;  // not a limit in open loop
+  std::vector<int64_t> at;
+  for (int i = 0; i < 30; ++i) at.push_back(3 * kMs + (i / 3) * 7 * kMs + (i % 3) * 500'000);
+  wire::GoMsg go;
+  go.shard = scheduled(workload(30), at);
+  Sink sink;
+  RunClock clock;
+  LeaderResult res = run_leader_loop(engine, cfg, go, sink, nullptr, clock);
+  EXPECT_EQ(res.completed, 30u);
+  expect_every_request_once(sink.records, go.shard, false);
+  for (const auto& [id, r] : by_id(sink.records)) {
+    EXPECT_EQ(r.scheduled_ns, at[id]);
+    EXPECT_EQ(r.queue_ns, 0);
+    const int64_t lag = r.submit_ns - r.scheduled_ns - r.queue_ns;
+    EXPECT_GE(lag, 0) << id;
+    EXPECT_LT(lag, kLagBound) << id;
+  }
+}
+
+TEST(LeaderLoop, OpenLoopWithoutALimitHandsTheEngineEveryArrival) {
+  SoloComm comm;
+  EngineOptions o = sim_options(64);
+  o.sim_step_ms = 5;
+  WatchedEngine engine(make_sim_engine(o, comm));
+  LeaderConfig cfg;
+  cfg.slots = 3;
+  wire::GoMsg go;
+  go.shard = scheduled(workload(20), std::vector<int64_t>(20, 0));  // a burst
+  Sink sink;
+  RunClock clock;
+  run_leader_loop(engine, cfg, go, sink, nullptr, clock);
+  expect_every_request_once(sink.records, go.shard, false);
+  EXPECT_GT(engine.max_pending, 3u);  // the engine's batch bounds what runs, not the harness
+}
+
+// --max-concurrency 1 and a burst: one request at a time, each queued from t=0 for as long as
+// the ones before it were served.
+TEST(LeaderLoop, OpenLoopBurstOnOneSlotQueuesForTheServiceTimesBeforeIt) {
+  SoloComm comm;
+  EngineOptions o = sim_options(64);
+  o.sim_step_ms = 1;
+  WatchedEngine engine(make_sim_engine(o, comm));
+  LeaderConfig cfg;
+  cfg.slots = 1;
+  cfg.max_in_flight = 1;
+  wire::GoMsg go;
+  go.shard = scheduled(workload(12), std::vector<int64_t>(12, 2 * kMs));
+  Sink sink;
+  RunClock clock;
+  run_leader_loop(engine, cfg, go, sink, nullptr, clock);
+  expect_every_request_once(sink.records, go.shard, false);
+  EXPECT_EQ(engine.max_pending, 1u);
+  const auto records = by_id(sink.records);
+  int64_t served_before = 0;  // sum of (finish - submit) of the requests before
+  for (uint64_t id = 0; id < 12; ++id) {
+    const RequestRecord& r = records.at(id);
+    if (id > 0) {
+      EXPECT_GE(r.submit_ns, records.at(id - 1).finish_ns) << "two in flight";
+    }
+    EXPECT_GE(r.queue_ns, served_before) << id;
+    EXPECT_LT(r.queue_ns, served_before + kLagBound) << id;  // + the hand-overs' wake-ups
+    const int64_t lag = r.submit_ns - r.scheduled_ns - r.queue_ns;
+    EXPECT_GE(lag, 0) << id;
+    EXPECT_LT(lag, kLagBound) << id;
+    served_before += r.finish_ns - r.submit_ns;
+  }
+  EXPECT_EQ(records.at(0).queue_ns, 0);
+  EXPECT_GT(records.at(11).queue_ns, 11 * kMs);  // 11 requests of >= 1 step of 1 ms before it
+}
+
+TEST(LeaderLoop, OpenLoopDynamicWorkKeepsItsScheduledTimes) {
+  SoloComm comm;
+  WatchedEngine engine(make_sim_engine(sim_options(64), comm));
+  LeaderConfig cfg;
+  cfg.slots = 3;
+  std::vector<int64_t> at;
+  for (int i = 0; i < 25; ++i) at.push_back(i * kMs);
+  auto w = scheduled(workload(25), at);
+  ListWork work(w);
+  wire::GoMsg go;
+  go.dynamic = true;
+  Sink sink;
+  RunClock clock;
+  run_leader_loop(engine, cfg, go, sink, &work, clock);
+  expect_every_request_once(sink.records, w, false);
+  for (const auto& [id, r] : by_id(sink.records)) {
+    EXPECT_EQ(r.scheduled_ns, at[id]);
+    EXPECT_GE(r.submit_ns, r.scheduled_ns);
+  }
+}
+
+TEST(LeaderLoop, OpenLoopStopAbandonsWhatIsNotTakenInYet) {
+  SoloComm comm;
+  EngineOptions o = sim_options(64);
+  o.sim_step_ms = 1;
+  WatchedEngine engine(make_sim_engine(o, comm));
+  StopAfterSteps stop(engine, 3);  // before the first 20 have all ended (up to 7 tokens)
+  LeaderConfig cfg;
+  cfg.stop = &stop;
+  std::vector<int64_t> at(40, 0);
+  for (int i = 20; i < 40; ++i) at[i] = 3600'000 * kMs;  // an hour away: never taken in
+  wire::GoMsg go;
+  go.shard = scheduled(workload(40), at);
+  Sink sink;
+  RunClock clock;
+  LeaderResult res = run_leader_loop(engine, cfg, go, sink, nullptr, clock);
+  EXPECT_TRUE(res.stopped);
+  EXPECT_EQ(res.completed + res.abandoned, 40u);
+  EXPECT_GE(res.abandoned, 20u);
+}
+
+TEST(LeaderLoop, AWorkloadMixingOpenAndClosedLoopIsAnError) {
+  SoloComm comm;
+  WatchedEngine engine(make_sim_engine(sim_options(64), comm));
+  wire::GoMsg go;
+  go.shard = workload(4);
+  go.shard[2].scheduled_ns = 0;
+  Sink sink;
+  RunClock clock;
+  EXPECT_ANY_THROW(run_leader_loop(engine, LeaderConfig{}, go, sink, nullptr, clock));
+}
+
+TEST(LeaderLoop, ClosedLoopRecordsAreDueWhenTakenIn) {
+  SoloComm comm;
+  WatchedEngine engine(make_sim_engine(sim_options(64), comm));
+  LeaderConfig cfg;
+  cfg.slots = 4;
+  wire::GoMsg go;
+  go.shard = workload(20);
+  Sink sink;
+  RunClock clock;
+  run_leader_loop(engine, cfg, go, sink, nullptr, clock);
+  ASSERT_EQ(sink.records.size(), 20u);
+  for (const auto& r : sink.records) {
+    EXPECT_EQ(r.scheduled_ns, r.submit_ns);
+    EXPECT_EQ(r.queue_ns, 0);
+  }
+  EXPECT_EQ(engine.max_pending, 4u);
 }
 
 }  // namespace

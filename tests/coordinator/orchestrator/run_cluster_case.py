@@ -79,7 +79,7 @@ def check_open_loop_metrics(report, paths):
     """numpy recomputes queue, lag, times from the scheduled time, goodput and validity from
     --requests-out and compares them with --json (tests/coordinator/report/check_open_loop_report.py); a
     closed loop must show scheduled == submit and no queue."""
-    checker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics",
+    checker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "report",
                            "check_open_loop_report.py")
     p = subprocess.run([sys.executable, checker, paths["json"], paths["jsonl"]],
                        capture_output=True, text=True)
@@ -94,6 +94,50 @@ def check_open_loop_metrics(report, paths):
             fail("closed loop: E2E from scheduled differs from E2E from submit")
         if report["valid"] is not True:
             fail("closed loop judged INVALID: %s" % report["invalid_reasons"])
+
+
+def max_overlap(records):
+    """The most requests in flight at once, from their [submit, finish] spans."""
+    events = sorted([(r["submit_ns"], 1) for r in records] + [(r["finish_ns"], -1) for r in records],
+                    key=lambda e: (e[0], e[1]))  # an end before a start at the same time
+    most = now = 0
+    for _, d in events:
+        now += d
+        most = max(most, now)
+    return most
+
+
+def check_arrival_times(records, schedule, max_lag_ms, max_concurrency=0):
+    """Closed loop: every request is due when a slot takes it. Open loop: it keeps its scheduled
+    time and is taken in at or after it plus its queue time, a little late at most; without
+    --max-concurrency nothing queues, with it no more than N run at once."""
+    if schedule and max_concurrency and max_overlap(records) > max_concurrency:
+        fail("%d requests in flight at once, --max-concurrency %d" %
+             (max_overlap(records), max_concurrency))
+    lags = []
+    for r in records:
+        if not schedule:
+            if r["scheduled_ns"] != r["submit_ns"] or r["queue_ns"] != 0:
+                fail("closed-loop request %d: scheduled_ns %d, queue_ns %d, submit_ns %d" %
+                     (r["id"], r["scheduled_ns"], r["queue_ns"], r["submit_ns"]))
+            continue
+        if r["scheduled_ns"] != schedule[r["id"]]:
+            fail("request %d: scheduled_ns %d, the schedule says %d" %
+                 (r["id"], r["scheduled_ns"], schedule[r["id"]]))
+        if r["queue_ns"] < 0 or (r["queue_ns"] != 0 and not max_concurrency):
+            fail("request %d queued %d ns (--max-concurrency %d)" %
+                 (r["id"], r["queue_ns"], max_concurrency))
+        lag = r["submit_ns"] - r["scheduled_ns"] - r["queue_ns"]
+        if lag < 0 or lag > max_lag_ms * 1e6:
+            fail("request %d: lag %d ns outside [0, %g ms]" % (r["id"], lag, max_lag_ms))
+        if r["first_token_ns"] < r["submit_ns"]:
+            fail("request %d: first token before it was taken in" % r["id"])
+        lags.append(lag)
+    if lags:
+        lags.sort()
+        print("open loop: lag P50 %.1f us, P99 %.1f us, max %.1f us over %d requests" %
+              (lags[len(lags) // 2] / 1e3, lags[min(len(lags) - 1, int(len(lags) * 0.99))] / 1e3,
+               lags[-1] / 1e3, len(lags)))
 
 
 def main():
@@ -130,6 +174,13 @@ def main():
     ap.add_argument("--signal-after-records", type=int, default=20,
                     help="mid-way: --requests-out holds at least this many lines")
     ap.add_argument("--stderr-forbid", default="", help="stderr must not match this")
+    ap.add_argument("--schedule-rate", type=float, default=0,
+                    help="open loop: Poisson arrivals at this many requests/s, given to rank 0 "
+                         "through the TPBENCH_TEST_SCHEDULE_FILE hook; check each record keeps "
+                         "its scheduled time and is taken in on time")
+    ap.add_argument("--max-lag-ms", type=float, default=500,
+                    help="open loop: sanity bound on submit - scheduled - queue (a loaded "
+                         "machine; not a performance claim)")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     extra = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -151,6 +202,17 @@ def main():
                        "num_hidden_layers": 2, "num_attention_heads": 4,
                        "num_key_value_heads": 2, "vocab_size": 32000,
                        "max_position_embeddings": 4096}, f)
+
+    schedule = []
+    if a.schedule_rate:
+        t = 0.0
+        arrivals = random.Random(11)
+        for _ in range(a.requests):
+            t += arrivals.expovariate(a.schedule_rate)
+            schedule.append(int(t * 1e9))
+        with open(os.path.join(tmp, "schedule.txt"), "w") as f:
+            f.write("".join("%d\n" % ns for ns in schedule))
+        a.env.append("TPBENCH_TEST_SCHEDULE_FILE=" + os.path.join(tmp, "schedule.txt"))
 
     cmd = [x for x in a.mpiexec.split(";") if x] + ["-np", str(a.np)]
     env = dict(os.environ)
@@ -261,6 +323,9 @@ def main():
             if r["replica"] != r["id"] % a.replicas:
                 fail("request %d ran on replica %d, static round-robin says %d" %
                      (r["id"], r["replica"], r["id"] % a.replicas))
+    max_concurrency = int(extra[extra.index("--max-concurrency") + 1]) \
+        if "--max-concurrency" in extra else 0
+    check_arrival_times(records, schedule, a.max_lag_ms, max_concurrency)
     if a.step_profile:
         replicas = report["replicas"]
         for r in replicas:
