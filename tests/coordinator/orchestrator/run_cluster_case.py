@@ -181,6 +181,8 @@ def main():
     ap.add_argument("--max-lag-ms", type=float, default=500,
                     help="open loop: sanity bound on submit - scheduled - queue (a loaded "
                          "machine; not a performance claim)")
+    ap.add_argument("--expect-invalid", default="",
+                    help="open loop: the report must be INVALID with a reason matching this")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     extra = a.args[1:] if a.args[:1] == ["--"] else a.args
@@ -325,7 +327,20 @@ def main():
                      (r["id"], r["replica"], r["id"] % a.replicas))
     max_concurrency = int(extra[extra.index("--max-concurrency") + 1]) \
         if "--max-concurrency" in extra else 0
+    if "--request-rate" in extra:
+        # The run drew its own schedule (its statistics are coordinator/load's tests): check that
+        # each request was taken in at or after its own scheduled time and within the slots.
+        schedule = {r["id"]: r["scheduled_ns"] for r in records}
+        if not report["metrics"]["open_loop"]:
+            fail("--request-rate run reported as a closed loop")
     check_arrival_times(records, schedule, a.max_lag_ms, max_concurrency)
+    if a.expect_invalid:
+        if report["valid"] is not False:
+            fail("expected an INVALID run, the report says valid")
+        if not any(re.search(a.expect_invalid, x) for x in report["invalid_reasons"]):
+            fail("no invalid reason matches %r: %s" % (a.expect_invalid, report["invalid_reasons"]))
+    elif schedule and report["valid"] is not True:
+        fail("open-loop run judged INVALID: %s" % report["invalid_reasons"])
     if a.step_profile:
         replicas = report["replicas"]
         for r in replicas:
