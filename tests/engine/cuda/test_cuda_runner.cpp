@@ -368,20 +368,20 @@ TEST_F(CudaRunner, StepsBeyondTheReservedSizesAreInternalErrors) {
   std::vector<int32_t> tokens;
   {
     auto runner = runner_of(false);
-    runner->forward(plan_of(1, 116), logits);  // the largest step fits
+    runner->forward_logits(plan_of(1, 116), logits);  // the largest step fits
     EXPECT_EQ(logits.size(), static_cast<size_t>(runner->vocab_size()));
-    expect_internal_error([&] { runner->forward(plan_of(1, 117), logits); },
+    expect_internal_error([&] { runner->forward_logits(plan_of(1, 117), logits); },
                           "step of 117 token rows: the activations hold 116");
-    expect_internal_error([&] { runner->forward(plan_of(17, 1), logits); },
+    expect_internal_error([&] { runner->forward_logits(plan_of(17, 1), logits); },
                           "step of 17 logit rows: the activations hold 16");
   }
   auto greedy_only = runner_of(true);
   std::vector<SamplingRow> rows(2);
-  greedy_only->forward_sampled(plan_of(2, 3), rows, tokens);  // greedy rows need no workspace
+  greedy_only->forward(plan_of(2, 3), rows, tokens);  // greedy rows need no workspace
   EXPECT_EQ(tokens.size(), 2u);
   rows[1].params.top_k = 0;
   rows[1].params.temperature = 0.7f;
-  expect_internal_error([&] { greedy_only->forward_sampled(plan_of(2, 3), rows, tokens); },
+  expect_internal_error([&] { greedy_only->forward(plan_of(2, 3), rows, tokens); },
                         "built for a greedy-only run");
 }
 
