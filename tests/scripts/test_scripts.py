@@ -403,7 +403,7 @@ class RateStudy(unittest.TestCase):
                 self.assertTrue(close(r[col], m[dist][q] * 1e3), (r["run"], col))
         return rows
 
-    def check_highest_good(self, out, rows):
+    def check_highest_good(self, out, rows, require_good):
         """The marked rate is the highest asked rate whose runs are all complete, valid and
         have >= 99% good requests, recomputed here from rates.csv."""
         summary = {int(s["world"]): s for s in csv_rows(os.path.join(out, "rate_summary.csv"))}
@@ -416,9 +416,12 @@ class RateStudy(unittest.TestCase):
                         and float(r["good_percent"]) >= 99)
                 ok[float(r["asked_rate"])] = ok.get(float(r["asked_rate"]), True) and good
             best = max((rate for rate, g in ok.items() if g), default=None)
-            self.assertIsNotNone(best, f"no good rate at {world} ranks: {mine}")
-            self.assertTrue(close(s["highest_good_rate"], best), (world, s, best))
             marked = [float(r["asked_rate"]) for r in mine if r["highest_good"] == "1"]
+            if best is None:  # a loaded machine can fail every rate of the sweep
+                self.assertFalse(require_good, f"no good rate at {world} ranks: {mine}")
+                self.assertEqual((s["highest_good_rate"], marked), ("", []), world)
+                continue
+            self.assertTrue(close(s["highest_good_rate"], best), (world, s, best))
             self.assertEqual(marked, [best], world)
             self.assertEqual(int(s["invalid_runs"]),
                              sum(1 for r in rows if int(r["world"]) == world
@@ -433,7 +436,8 @@ class RateStudy(unittest.TestCase):
                 path = os.path.join(out, "plots", f"{name}.{ext}")
                 self.assertTrue(os.path.getsize(path) > 1000, path)
         gp = read(os.path.join(out, "plots", "plots.gp"))
-        self.assertIn("highest rate meeting the SLO", gp)
+        if any(r["highest_good"] == "1" for r in csv_rows(os.path.join(out, "rates.csv"))):
+            self.assertIn("highest rate meeting the SLO", gp)
         self.assertEqual("INVALID run" in gp, expect_invalid)
 
     def test_rate_list(self):
@@ -447,7 +451,7 @@ class RateStudy(unittest.TestCase):
                 self.assertEqual(r["valid"], "0", r)
                 self.assertIn("achieved arrival rate", r["invalid_reasons"])
                 self.assertIn(f"{r['run']}: INVALID", self.listed.stderr)
-        summary = self.check_highest_good(self.list_out, rows)
+        summary = self.check_highest_good(self.list_out, rows, require_good=True)
         for s in summary.values():
             self.assertNotEqual(float(s["highest_good_rate"]), 4000)
         self.assertIn("highest good rate", self.listed.stdout)
@@ -473,7 +477,7 @@ class RateStudy(unittest.TestCase):
             got = sorted(float(r["asked_rate"]) for r in rows
                          if int(r["world"]) == world and r["mode"] == "rate")
             self.assertEqual(got, want, (lo, hi))
-        self.check_highest_good(self.sweep_out, rows)
+        self.check_highest_good(self.sweep_out, rows, require_good=False)
         summary = csv_rows(os.path.join(self.sweep_out, "rate_summary.csv"))
         for s in summary:
             self.assertTrue(float(s["sync_rate"]) > 0 and float(s["max_rate"]) > 0, s)
