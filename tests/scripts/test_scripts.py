@@ -333,6 +333,157 @@ class LiveStudy(unittest.TestCase):
         self.assertIn("Profile Throughput", p.stdout)  # the report copied to the job output
 
 
+def csv_rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def close(a, b, rel=1e-5):
+    return abs(float(a) - float(b)) <= rel * max(abs(float(a)), abs(float(b)), 1e-12)
+
+
+class RateStudy(unittest.TestCase):
+    """Rate sweeps of the sim backend on 1 and 2 ranks: a list of rates (the highest one too
+    fast for --max-concurrency 4, so INVALID) and guidellm's sweep with K = 2. The SLO is loose,
+    so which rate is the highest good one is decided by validity and the good share."""
+
+    SIM = ["--dataset-name", "token-ids", "--backend", "sim", "--sim-step-ms", "1",
+           "--goodput", "ttft:10000", "e2el:10000"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.d = cls.tmp.name
+        if not EXE or not os.access(EXE, os.X_OK):
+            return
+        cls.dataset = token_ids_dataset(os.path.join(cls.d, "t.jsonl"))
+        common = ["--ranks", "1,2", "-n", "12", "--max-concurrency", "4", "--burstiness", "inf",
+                  "--bin", EXE,
+                  "--mpirun", MPIEXEC[0]]
+        cls.list_out = os.path.join(cls.d, "list")
+        cls.listed = run([STUDY, "run", cls.dataset, "no-model", "--rates", "40,100,4000",
+                          "-o", cls.list_out] + common + ["--"] + cls.SIM)
+        cls.sweep_out = os.path.join(cls.d, "sweep")
+        cls.swept = run([STUDY, "run", cls.dataset, "no-model", "--rates", "sweep:2",
+                         "-o", cls.sweep_out] + common + ["--"] + cls.SIM)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        need_program(self)
+
+    def check_rows_against_json(self, out):
+        """Every rates.csv row holds what its run's result.json says."""
+        rows = csv_rows(os.path.join(out, "rates.csv"))
+        for r in rows:
+            doc = load(os.path.join(out, "runs", r["run"], "result.json"))
+            m = doc["metrics"]
+            self.assertEqual(int(r["valid"]), int(doc["valid"]), r["run"])
+            self.assertEqual(r["invalid_reasons"], "; ".join(doc["invalid_reasons"]), r["run"])
+            self.assertEqual(int(r["world"]), doc["environment"]["world_size"])
+            self.assertTrue(close(r["request_throughput"], m["request_throughput"]), r["run"])
+            if r["mode"] == "rate":
+                self.assertTrue(close(r["asked_rate"], doc["config"]["request_rate"]))
+                self.assertTrue(close(r["asked_rate"], m["arrivals"]["asked_rate"]))
+                self.assertTrue(close(r["achieved_rate"], m["arrivals"]["achieved_rate"]))
+                self.assertEqual(int(r["max_concurrency"]), 4)
+                command = read(os.path.join(out, "runs", r["run"], "command"))
+                self.assertIn("--request-rate " + r["asked_rate"], command)
+                self.assertIn("--max-concurrency 4 --burstiness inf", command)
+            else:  # the sweep's closed loops ask no rate
+                self.assertEqual(r["asked_rate"], "", r["run"])
+            self.assertTrue(close(r["good_percent"], m["goodput"]["good_percent"]), r["run"])
+            self.assertTrue(close(r["request_goodput"], m["goodput"]["request_goodput"]))
+            self.assertEqual(r["slo"], "ttft:10000 e2el:10000")
+            for col, dist, q in (("ttft_from_scheduled_p50_ms", "ttft_from_scheduled", "p50"),
+                                 ("ttft_from_scheduled_p99_ms", "ttft_from_scheduled", "p99"),
+                                 ("tpot_p50_ms", "tpot", "p50"), ("tpot_p99_ms", "tpot", "p99")):
+                self.assertTrue(close(r[col], m[dist][q] * 1e3), (r["run"], col))
+        return rows
+
+    def check_highest_good(self, out, rows, require_good):
+        """The marked rate is the highest asked rate whose runs are all complete, valid and
+        have >= 99% good requests, recomputed here from rates.csv."""
+        summary = {int(s["world"]): s for s in csv_rows(os.path.join(out, "rate_summary.csv"))}
+        self.assertEqual(sorted(summary), [1, 2])
+        for world, s in summary.items():
+            mine = [r for r in rows if int(r["world"]) == world and r["mode"] == "rate"]
+            ok = {}
+            for r in mine:
+                good = (r["complete"] == "1" and r["valid"] == "1"
+                        and float(r["good_percent"]) >= 99)
+                ok[float(r["asked_rate"])] = ok.get(float(r["asked_rate"]), True) and good
+            best = max((rate for rate, g in ok.items() if g), default=None)
+            marked = [float(r["asked_rate"]) for r in mine if r["highest_good"] == "1"]
+            if best is None:  # a loaded machine can fail every rate of the sweep
+                self.assertFalse(require_good, f"no good rate at {world} ranks: {mine}")
+                self.assertEqual((s["highest_good_rate"], marked), ("", []), world)
+                continue
+            self.assertTrue(close(s["highest_good_rate"], best), (world, s, best))
+            self.assertEqual(marked, [best], world)
+            self.assertEqual(int(s["invalid_runs"]),
+                             sum(1 for r in rows if int(r["world"]) == world
+                                 and r["valid"] == "0"))
+        return summary
+
+    def check_plots(self, out, expect_invalid):
+        if not shutil.which("gnuplot"):
+            self.skipTest("gnuplot not installed: plots not checked")
+        for name in ("rate_ttft", "rate_tpot", "overview"):
+            for ext in ("png", "svg"):
+                path = os.path.join(out, "plots", f"{name}.{ext}")
+                self.assertTrue(os.path.getsize(path) > 1000, path)
+        gp = read(os.path.join(out, "plots", "plots.gp"))
+        if any(r["highest_good"] == "1" for r in csv_rows(os.path.join(out, "rates.csv"))):
+            self.assertIn("highest rate meeting the SLO", gp)
+        self.assertEqual("INVALID run" in gp, expect_invalid)
+
+    def test_rate_list(self):
+        self.assertEqual(self.listed.returncode, 0, self.listed.stderr)
+        rows = self.check_rows_against_json(self.list_out)
+        self.assertEqual(sorted((int(r["world"]), float(r["asked_rate"])) for r in rows),
+                         [(w, rate) for w in (1, 2) for rate in (40.0, 100.0, 4000.0)])
+        # 4000 req/s with 4 in flight cannot be taken in: INVALID, said and never the best
+        for r in rows:
+            if float(r["asked_rate"]) == 4000:
+                self.assertEqual(r["valid"], "0", r)
+                self.assertIn("achieved arrival rate", r["invalid_reasons"])
+                self.assertIn(f"{r['run']}: INVALID", self.listed.stderr)
+        summary = self.check_highest_good(self.list_out, rows, require_good=True)
+        for s in summary.values():
+            self.assertNotEqual(float(s["highest_good_rate"]), 4000)
+        self.assertIn("highest good rate", self.listed.stdout)
+        # the closed-loop tables leave the rate runs out
+        self.assertEqual(csv_rows(os.path.join(self.list_out, "scaling.csv")), [])
+        self.assertEqual(len(csv_rows(os.path.join(self.list_out, "results.csv"))), 6)
+        self.check_plots(self.list_out, expect_invalid=True)
+
+    def test_sweep(self):
+        self.assertEqual(self.swept.returncode, 0, self.swept.stderr)
+        rows = self.check_rows_against_json(self.sweep_out)
+        for world in (1, 2):
+            mine = {r["mode"]: r for r in rows if int(r["world"]) == world and r["mode"] != "rate"}
+            sync = load(os.path.join(self.sweep_out, "runs", mine["sync"]["run"], "result.json"))
+            top = load(os.path.join(self.sweep_out, "runs", mine["max"]["run"], "result.json"))
+            # synchronous: one request in flight per replica; max: closed loop at -c = 4 (the cap)
+            self.assertEqual(sync["config"]["concurrency"], world)
+            self.assertEqual(top["config"]["concurrency"], 4)
+            self.assertFalse(sync["metrics"]["open_loop"] or top["metrics"]["open_loop"])
+            lo = sync["metrics"]["request_throughput"]
+            hi = top["metrics"]["request_throughput"]
+            want = sorted({float(f"{lo + (hi - lo) * i / 2:.4g}") for i in (1, 2)})
+            got = sorted(float(r["asked_rate"]) for r in rows
+                         if int(r["world"]) == world and r["mode"] == "rate")
+            self.assertEqual(got, want, (lo, hi))
+        self.check_highest_good(self.sweep_out, rows, require_good=False)
+        summary = csv_rows(os.path.join(self.sweep_out, "rate_summary.csv"))
+        for s in summary:
+            self.assertTrue(float(s["sync_rate"]) > 0 and float(s["max_rate"]) > 0, s)
+        self.check_plots(self.sweep_out, expect_invalid=any(r["valid"] == "0" for r in rows))
+
+
 class ScalingStudyChecks(unittest.TestCase):
     def test_plot_without_results(self):
         with tempfile.TemporaryDirectory() as d:
@@ -363,6 +514,26 @@ class ScalingStudyChecks(unittest.TestCase):
         self.assertIn("w8-tp1-c64-n512", plan)   # strong and latency share one run
         self.assertNotIn("w1-tp2-c64-n512", plan)
         self.assertEqual(len(plan), len(set(plan)))
+
+    def test_rate_plan(self):
+        base = [STUDY, "run", "d", "m", "--ranks", "1,2", "-n", "32", "--dry-run"]
+        p = run(base + ["--rates", "sweep:3", "--max-concurrency", "8"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        plan = [l.split()[2] for l in p.stderr.splitlines() if " plan w" in l]
+        self.assertEqual(plan, ["w1-tp1-sync-c1-n32", "w1-tp1-max-c8-n32",
+                                "w2-tp1-sync-c2-n32", "w2-tp1-max-c8-n32"])
+        self.assertIn("then 3 rate runs per world size", p.stderr)
+        p = run(base + ["--rates", "2.5,10"])
+        plan = [l.split()[2] for l in p.stderr.splitlines() if " plan w" in l]
+        self.assertEqual(plan, ["w1-tp1-rate2.5-n32", "w1-tp1-rate10-n32",
+                                "w2-tp1-rate2.5-n32", "w2-tp1-rate10-n32"])
+        for bad in (["--rates", "sweep:0"], ["--rates", "0,1"], ["--rates", "fast"],
+                    ["--rates", "1", "--", "--request-rate", "3"],
+                    ["--rates", "1", "--", "--max-concurrency", "3"],
+                    ["--max-concurrency", "3"]):
+            p = run(base + bad)
+            self.assertEqual(p.returncode, 2, (bad, p.stderr))
+            self.assertNotIn("Traceback", p.stderr)
 
     def test_study_options_checked_up_front(self):
         with tempfile.TemporaryDirectory() as d:
