@@ -60,7 +60,15 @@ void HttpServer::run(GenerationService& service) {
     if (!ec) on_signal(signo);
   });
   accept();
-  ioc_.run();
+  // A handler that throws must not take the server down: log it and go on serving.
+  for (;;) {
+    try {
+      ioc_.run();
+      return;
+    } catch (const std::exception& e) {
+      log_error(std::string("tpbench_serve: a request handler failed: ") + e.what());
+    }
+  }
 }
 
 void HttpServer::accept() {

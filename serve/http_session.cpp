@@ -175,16 +175,18 @@ void HttpSession::start_generation(openai::Endpoint endpoint) {
   generating_ = true;
   generation_id_ = server_.service().submit(
       std::move(engine_request),
-      [owner](uint64_t, int32_t token, int64_t) {
-        net::post(owner->io, [s = owner->session, token] { s->on_token(token); });
+      [owner](uint64_t id, int32_t token, int64_t) {
+        net::post(owner->io, [s = owner->session, id, token] { s->on_token(id, token); });
       },
-      [owner](uint64_t, bool ok, const std::string& reason) {
-        net::post(owner->io, [s = owner->session, ok, reason] { s->on_done(ok, reason); });
+      [owner](uint64_t id, bool ok, const std::string& reason) {
+        net::post(owner->io, [s = owner->session, id, ok, reason] { s->on_done(id, ok, reason); });
       });
 }
 
-void HttpSession::on_token(int32_t token) {
-  if (!generating_ || !completion_) return;
+// A request's callbacks may still be queued when the next request on this connection has
+// started (the engine posts its last token and its end separately): each carries its id.
+void HttpSession::on_token(uint64_t id, int32_t token) {
+  if (!generating_ || !completion_ || id != generation_id_) return;
   std::string frames = completion_->add_token(token);
   if (streaming_ && !frames.empty()) stream(std::move(frames), false);
   if (completion_->finished()) {
@@ -195,8 +197,8 @@ void HttpSession::on_token(int32_t token) {
   }
 }
 
-void HttpSession::on_done(bool ok, const std::string& reason) {
-  if (!generating_ || !completion_) return;
+void HttpSession::on_done(uint64_t id, bool ok, const std::string& reason) {
+  if (!generating_ || !completion_ || id != generation_id_) return;
   generating_ = false;
   if (ok) {
     complete_generation();

@@ -43,8 +43,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void finish_request();
   void close();
 
-  void on_token(int32_t token);
-  void on_done(bool ok, const std::string& reason);
+  void on_token(uint64_t id, int32_t token);
+  void on_done(uint64_t id, bool ok, const std::string& reason);
   void complete_generation();
   void stream(std::string frames, bool last);
   void write_pending();

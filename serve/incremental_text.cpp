@@ -1,5 +1,6 @@
 #include "serve/incremental_text.hpp"
 
+#include <exception>
 #include <span>
 
 namespace tpbench::serve {
@@ -42,9 +43,16 @@ std::string IncrementalText::finish() {
 std::string IncrementalText::delta(bool final) {
   const std::span<const int32_t> all(ids_);
   if (read_offset_ == ids_.size()) return "";
-  const std::string before =
-      tokenizer_.decode(all.subspan(prefix_offset_, read_offset_ - prefix_offset_));
-  const std::string now = tokenizer_.decode(all.subspan(prefix_offset_));
+  std::string before, now;
+  try {
+    before = tokenizer_.decode(all.subspan(prefix_offset_, read_offset_ - prefix_offset_));
+    now = tokenizer_.decode(all.subspan(prefix_offset_));
+  } catch (const std::exception&) {
+    // An id the tokenizer cannot decode (the sim backend draws from its own vocabulary): no
+    // text for this window, and the next window starts after it.
+    prefix_offset_ = read_offset_ = ids_.size();
+    return "";
+  }
   if (!final && (now.size() <= before.size() || ends_with_partial_character(now))) return "";
   std::string out = now.size() > before.size() && now.compare(0, before.size(), before) == 0
                         ? now.substr(before.size())

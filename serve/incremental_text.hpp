@@ -1,7 +1,8 @@
 #pragma once
 // Output text as tokens arrive. Each push() returns the text the new token completes; bytes that
 // do not form whole UTF-8 characters yet (a byte-fallback piece of a longer character) are held
-// until they do. The concatenation of every push() and finish() is the decode of all the ids.
+// until they do. The concatenation of every push() and finish() is the decode of all the ids
+// (ids the tokenizer cannot decode add no text).
 //
 // It decodes a short window (the tokens since the last emitted text, plus the one before them)
 // rather than every id so far, as vLLM's and TGI's detokenizers do: decoding a window keeps the
