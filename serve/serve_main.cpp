@@ -3,6 +3,7 @@
 // leader's engine steps (run_follower) until it shuts the engine down.
 #include <mpi.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <climits>
@@ -57,6 +58,17 @@ int agree(const Status& status) {
   return out[0];
 }
 
+// Each connection is a descriptor: take the hard limit (Debian's soft default is 1024).
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t soft = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+    log_warn("tpbench_serve: cannot raise the open-file limit; connections are capped near " +
+             std::to_string(soft));
+}
+
 EngineOptions engine_options(const ServeOptions& o, Backend backend, int local_rank,
                              int local_size) {
   EngineOptions e = o.run.engine;
@@ -75,7 +87,7 @@ int run(int argc, char** argv) {
 
   ServeCli cli;
   Status status = guarded([&] {
-    cli = parse_serve_command_line(argc, argv);
+    cli = parse_serve_command_line(argc, argv, rank == 0);
     if (cli.exit_now) return;
     if (world != cli.options.run.tp)
       throw InputError("-np " + std::to_string(world) + " must equal --tp " +
@@ -83,7 +95,6 @@ int run(int argc, char** argv) {
                        ": tpbench_serve runs one replica (several replicas behind one front end "
                        "come later)");
   });
-  if (rank != 0 && status.code == 0 && cli.exit_now) return cli.exit_code;
   if (int code = agree(status)) return code;
   if (cli.exit_now) return cli.exit_code;
   const ServeOptions& options = cli.options;
@@ -95,6 +106,7 @@ int run(int argc, char** argv) {
   std::unique_ptr<EngineThreadService> service;
   std::unique_ptr<Engine> engine;
   if (rank == 0) {
+    raise_open_file_limit();
     status = guarded([&] {
       model = load_served_model(options.run.engine.model_dir, options.served_model_name);
       server = std::make_unique<HttpServer>(ioc, options.host, static_cast<uint16_t>(options.port),

@@ -81,7 +81,7 @@ bool is_serve_engine_flag(std::string_view table_flags) {
   return std::find(kEngineFlags.begin(), kEngineFlags.end(), table_flags) != kEngineFlags.end();
 }
 
-ServeCli parse_serve_command_line(int argc, const char* const* argv) {
+ServeCli parse_serve_command_line(int argc, const char* const* argv, bool print_help) {
   ServeCli result;
   ServeOptions& o = result.options;
   o.run.engine.max_batch_size = 256;
@@ -121,7 +121,7 @@ ServeCli parse_serve_command_line(int argc, const char* const* argv) {
     result.exit_now = true;
     std::ostringstream out, err;
     result.exit_code = app.exit(e, out, err);
-    std::cout << out.str() << std::flush;
+    if (print_help) std::cout << out.str() << std::flush;
     return result;
   } catch (const CLI::ParseError& e) {
     throw InputError(one_line(e.what()));

@@ -23,8 +23,9 @@ struct ServeCli {
   int exit_code = 0;
 };
 
-// Parses argv; throws InputError with one line naming the flag.
-ServeCli parse_serve_command_line(int argc, const char* const* argv);
+// Parses argv; throws InputError with one line naming the flag. --help and --version print
+// only when print_help (one rank of the job).
+ServeCli parse_serve_command_line(int argc, const char* const* argv, bool print_help);
 
 // The engine flags tpbench_serve takes from the option table, as the table spells them.
 bool is_serve_engine_flag(std::string_view table_flags);

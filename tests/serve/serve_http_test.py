@@ -431,6 +431,73 @@ class ShutdownWithStreamsInFlight(unittest.TestCase):
             server.kill()
 
 
+class CommandLine(unittest.TestCase):
+    """Bad input: one line naming the flag (or file), exit 2, on every -np."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.TemporaryDirectory()
+        cls.model = make_model(cls.work.name)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.work.cleanup()
+
+    def run_serve(self, args, np=None):
+        np = np or ARGS.np
+        cmd = ARGS.mpiexec.split() + ["-np", str(np), ARGS.exe] + args
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+        errors = [line for line in p.stderr.splitlines() if "tpbench_serve: error:" in line]
+        return p.returncode, errors, p.stdout + p.stderr
+
+    def expect_exit_2(self, args, needle, np=None):
+        code, errors, output = self.run_serve(args, np)
+        self.assertEqual(code, 2, output)
+        self.assertEqual(len(errors), 1, output)
+        self.assertIn(needle, errors[0])
+
+    def test_bad_flags(self):
+        tp = ["--tp", str(ARGS.np)]
+        self.expect_exit_2([self.model, "--port", "70000"] + tp, "--port")
+        self.expect_exit_2([self.model, "--port", "x"] + tp, "--port")
+        self.expect_exit_2([self.model, "--backend", "tpu"] + tp, "--backend")
+        self.expect_exit_2([self.model, "--no-such-flag"] + tp, "--no-such-flag")
+        self.expect_exit_2([self.model, "--max-batch-size", "-3"] + tp, "--max-batch-size")
+        self.expect_exit_2([self.model, "--host", "--port", "1"] + tp, "--host")
+
+    def test_np_must_equal_tp(self):
+        self.expect_exit_2([self.model, "--tp", str(ARGS.np + 1), "--backend", "cpu"],
+                           "several replicas behind one front end come later")
+
+    def test_model_without_tokenizer(self):
+        bare = os.path.join(self.work.name, "bare")
+        os.makedirs(bare, exist_ok=True)
+        with open(os.path.join(self.model, "config.json")) as src, \
+                open(os.path.join(bare, "config.json"), "w") as dst:
+            dst.write(src.read())
+        self.expect_exit_2([bare, "--tp", str(ARGS.np), "--backend", "cpu", "--port", "0"],
+                           bare)
+
+    def test_port_in_use(self):
+        import socket
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            port = taken.getsockname()[1]
+            self.expect_exit_2([self.model, "--tp", str(ARGS.np), "--backend", "cpu",
+                                "--port", str(port)], "--port %d" % port)
+
+    def test_help(self):
+        code, _, output = self.run_serve(["--help"])
+        self.assertEqual(code, 0, output)
+        for flag in ["--host", "--port", "--served-model-name", "--shutdown-grace", "--backend",
+                     "--kv-cache-bytes", "--max-batch-size", "--tp"]:
+            self.assertIn(flag, output)
+        self.assertNotIn("--num-prompts", output)
+        self.assertEqual(output.count("Usage:"), 1)  # one rank prints it
+
+
 def main():
     global ARGS, GOLDEN
     parser = argparse.ArgumentParser()
