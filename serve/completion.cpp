@@ -43,7 +43,7 @@ Completion::Completion(ResponseIdentity identity, const ApiRequest& request,
       max_tokens_(max_tokens),
       eos_id_(tokenizer.eos_id()),
       prompt_(std::move(prompt)),
-      text_(tokenizer) {}
+      text_(tokenizer, prompt_) {}
 
 std::string Completion::chunk(const std::string& text, const std::vector<int32_t>& ids,
                               bool with_prompt, const std::string& finish_reason,

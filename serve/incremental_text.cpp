@@ -1,5 +1,6 @@
 #include "serve/incremental_text.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <span>
 
@@ -31,8 +32,16 @@ bool ends_with_partial_character(const std::string& text) {
   return continuation < needed;
 }
 
+IncrementalText::IncrementalText(const Tokenizer& tokenizer, std::span<const int32_t> context)
+    : tokenizer_(tokenizer) {
+  const size_t keep = std::min(context.size(), kContextIds);
+  ids_.assign(context.end() - static_cast<std::ptrdiff_t>(keep), context.end());
+  read_offset_ = ids_.size();
+}
+
 std::string IncrementalText::push(int32_t token) {
   ids_.push_back(token);
+  generated_.push_back(token);
   return delta(false);
 }
 

@@ -5,9 +5,11 @@
 // (ids the tokenizer cannot decode add no text).
 //
 // It decodes a short window (the tokens since the last emitted text, plus the one before them)
-// rather than every id so far, as vLLM's and TGI's detokenizers do: decoding a window keeps the
-// word-leading space a SentencePiece decode drops at the start of a text.
+// rather than every id so far, as vLLM's and TGI's detokenizers do. The window starts in the
+// prompt's last ids, so the first token's word-leading space survives (a SentencePiece decode
+// drops the space at the start of a text): "Once" + [" upon"] gives " upon", not "upon".
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,19 +19,24 @@ namespace tpbench::serve {
 
 class IncrementalText {
  public:
-  explicit IncrementalText(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
+  // context: the prompt (its last kContextIds ids are used); empty for a text of its own.
+  IncrementalText(const Tokenizer& tokenizer, std::span<const int32_t> context = {});
 
   std::string push(int32_t token);
   // Whatever is still held (incomplete characters as the tokenizer decodes them).
   std::string finish();
 
-  const std::vector<int32_t>& ids() const { return ids_; }
+  // The ids pushed so far (not the context).
+  const std::vector<int32_t>& ids() const { return generated_; }
+
+  static constexpr size_t kContextIds = 5;
 
  private:
   std::string delta(bool final);
 
   const Tokenizer& tokenizer_;
-  std::vector<int32_t> ids_;
+  std::vector<int32_t> ids_;  // the context's ids, then the pushed ones
+  std::vector<int32_t> generated_;
   size_t prefix_offset_ = 0;  // the window's start
   size_t read_offset_ = 0;    // ids before it have been emitted
 };

@@ -254,6 +254,24 @@ class ServeOnStories(unittest.TestCase):
                                 "return_token_ids": True})
         self.assertEqual(body["choices"][0]["prompt_token_ids"], [1] + GOLDEN[:20])
         self.assertEqual(body["choices"][0]["token_ids"], GOLDEN[20:50])
+        # A continuation keeps its first word's space: "Once" + " upon ...".
+        status, body = request(self.server, "POST", "/v1/completions",
+                               {"prompt": "Once", "max_tokens": 3, "temperature": 0})
+        self.assertEqual(body["choices"][0]["text"], " upon a time")
+
+    def test_client_gone_mid_stream(self):
+        """A client that hangs up mid-stream costs the server nothing but the dropped tokens."""
+        for _ in range(3):
+            conn = self.server.connect()
+            conn.request("POST", "/v1/completions",
+                         body=json.dumps(greedy_body(1, 200, stream=True)),
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            self.assertTrue(resp.read1(1 << 16).startswith(b"data: "))
+            conn.sock.close()
+            conn.close()
+        self.assert_serving()
 
     def test_chat_template(self):
         messages = [{"role": "system", "content": "Tell a story."},

@@ -60,6 +60,17 @@ TEST(IncrementalText, KeepsTheSpaceBeforeEachWord) {
   EXPECT_EQ(deltas, (std::vector<std::string>{"Once", " upon", " a", " time"}));
 }
 
+TEST(IncrementalText, ThePromptKeepsTheFirstTokensSpace) {
+  const auto tok = load_tokenizer(std::string(TPBENCH_DATA_DIR) + "/tokenizers/llama2");
+  const std::vector<int32_t> prompt = tok->encode("It was a dark night. Once", true);
+  IncrementalText inc(*tok, prompt);
+  std::vector<std::string> deltas;
+  for (int32_t id : tok->encode("Once upon a time", false)) deltas.push_back(inc.push(id));
+  // "Once" is one piece (with its space) after the prompt's "Once".
+  EXPECT_EQ(deltas, (std::vector<std::string>{" Once", " upon", " a", " time"}));
+  EXPECT_EQ(inc.ids(), tok->encode("Once upon a time", false));
+}
+
 TEST(IncrementalText, FinishFlushesAnUnfinishedCharacter) {
   const test::PieceTokenizer tok({"", "", "", "a", "\xE2"});
   IncrementalText inc(tok);
