@@ -115,6 +115,11 @@ int run(int argc, char** argv) {
   }
   if (int code = agree(status)) return code;
 
+  if (rank != 0) {
+    // mpirun and srun also signal the followers: they wait for the leader's shutdown instead.
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
+  }
   const Backend backend = resolve_backend(options.run.engine.backend);
   MPI_Comm replica_comm = MPI_COMM_NULL, node_comm = MPI_COMM_NULL;
   MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &replica_comm));
@@ -130,9 +135,6 @@ int run(int argc, char** argv) {
   if (int code = agree(status)) return code;
 
   if (rank != 0) {
-    // mpirun and srun also signal the followers: they wait for the leader's shutdown instead.
-    std::signal(SIGTERM, SIG_IGN);
-    std::signal(SIGINT, SIG_IGN);
     status = guarded([&] { engine->run_follower(); });
   } else {
     std::cerr << "tpbench_serve: engine: " << engine->describe() << std::endl;
