@@ -6,6 +6,8 @@ set -euo pipefail
 
 # slurm-wlm, munge, gnuplot-nox: the real Slurm test (scripts/test_slurm.sh) and the
 # scaling-study plots. iproute2: the multi-host test's namespaces (scripts/test_multihost.sh).
+# libboost-dev: header-only Boost (Beast/Asio: tpbench_serve's HTTP server). curl: the
+# tpbench_serve tests stream with curl -N.
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   openmpi-bin libopenmpi-dev
@@ -19,9 +21,11 @@ packages=(
   libopenblas-dev
   nlohmann-json3-dev
   libcurl4-openssl-dev
+  libboost-dev
   slurm-wlm munge gnuplot-nox
   python3 python3-numpy
   procps
+  curl
   iproute2
 )
 

@@ -1,0 +1,168 @@
+// tpbench_serve: mpirun -np TP tpbench_serve MODEL [--host H] [--port P] [engine flags].
+// One replica: rank 0 is the TP leader and runs the HTTP front end; ranks 1..TP-1 follow the
+// leader's engine steps (run_follower) until it shuts the engine down.
+#include <mpi.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/mpi_check.hpp"
+#include "coordinator/app/backend_detect.hpp"
+#include "engine/engine.hpp"
+#include "serve/engine_thread_service.hpp"
+#include "serve/http_server.hpp"
+#include "serve/serve_options.hpp"
+
+namespace tpbench::serve {
+namespace {
+
+struct Status {
+  int code = 0;
+  std::string message;
+};
+
+template <typename Fn>
+Status guarded(Fn&& fn) {
+  try {
+    fn();
+    return {};
+  } catch (const InputError& e) {
+    return {kExitBadInput, e.what()};
+  } catch (const std::exception& e) {
+    return {kExitRunFailed, e.what()};
+  }
+}
+
+// Every rank learns the worst code; the lowest failing rank prints its one line.
+int agree(const Status& status) {
+  int rank = 0;
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  int in[2] = {status.code, status.code != 0 ? -rank : INT_MIN};
+  int out[2] = {0, 0};
+  MPI_CHECK(MPI_Allreduce(in, out, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
+  if (out[0] != 0 && status.code != 0 && -out[1] == rank) {
+    std::fprintf(stderr, "tpbench_serve: error: %s\n", status.message.c_str());
+    std::fflush(stderr);
+  }
+  return out[0];
+}
+
+// Each connection is a descriptor: take the hard limit (Debian's soft default is 1024).
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t soft = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+    log_warn("tpbench_serve: cannot raise the open-file limit; connections are capped near " +
+             std::to_string(soft));
+}
+
+EngineOptions engine_options(const ServeOptions& o, Backend backend, int local_rank,
+                             int local_size) {
+  EngineOptions e = o.run.engine;
+  e.backend = backend;
+  e.local_rank = local_rank;
+  e.local_size = local_size;
+  e.greedy_only = false;  // requests choose their own sampling
+  return e;
+}
+
+int run(int argc, char** argv) {
+  int rank = 0, world = 1;
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world));
+  set_log_prefix("rank " + std::to_string(rank));
+
+  ServeCli cli;
+  Status status = guarded([&] {
+    cli = parse_serve_command_line(argc, argv, rank == 0);
+    if (cli.exit_now) return;
+    if (world != cli.options.run.tp)
+      throw InputError("-np " + std::to_string(world) + " must equal --tp " +
+                       std::to_string(cli.options.run.tp) +
+                       ": tpbench_serve runs one replica (several replicas behind one front end "
+                       "come later)");
+  });
+  if (int code = agree(status)) return code;
+  if (cli.exit_now) return cli.exit_code;
+  const ServeOptions& options = cli.options;
+
+  // Rank 0: the tokenizer and the port first, so a bad MODEL or a busy port fails in a second.
+  boost::asio::io_context ioc(1);
+  ServedModel model;
+  std::unique_ptr<HttpServer> server;
+  std::unique_ptr<EngineThreadService> service;
+  std::unique_ptr<Engine> engine;
+  if (rank == 0) {
+    raise_open_file_limit();
+    status = guarded([&] {
+      model = load_served_model(options.run.engine.model_dir, options.served_model_name);
+      server = std::make_unique<HttpServer>(ioc, options.host, static_cast<uint16_t>(options.port),
+                                            model, options.shutdown_grace_s);
+    });
+  }
+  if (int code = agree(status)) return code;
+
+  if (rank != 0) {
+    // mpirun and srun also signal the followers: they wait for the leader's shutdown instead.
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
+  }
+  const Backend backend = resolve_backend(options.run.engine.backend);
+  MPI_Comm replica_comm = MPI_COMM_NULL, node_comm = MPI_COMM_NULL;
+  MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &replica_comm));
+  MPI_CHECK(
+      MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node_comm));
+  int local_rank = 0, local_size = 1;
+  MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank));
+  MPI_CHECK(MPI_Comm_size(node_comm, &local_size));
+  status = guarded([&] {
+    engine = make_replica_engine(engine_options(options, backend, local_rank, local_size),
+                                 MPI_Comm_c2f(replica_comm), MPI_Comm_c2f(node_comm));
+  });
+  if (int code = agree(status)) return code;
+
+  if (rank != 0) {
+    status = guarded([&] { engine->run_follower(); });
+  } else {
+    std::cerr << "tpbench_serve: engine: " << engine->describe() << std::endl;
+    service = std::make_unique<EngineThreadService>(*engine);
+    std::cout << "listening on http://" << server->host() << ":" << server->port() << " (model "
+              << model.name << ", pid " << ::getpid() << ")" << std::endl;
+    status = guarded([&] { server->run(*service); });
+    service->stop();
+    Status shutdown = guarded([&] { engine->shutdown(); });
+    if (status.code == 0) status = shutdown;
+    if (status.code != 0)
+      std::fprintf(stderr, "tpbench_serve: error: %s\n", status.message.c_str());
+    else
+      std::cerr << "tpbench_serve: stopped" << std::endl;
+  }
+  engine.reset();
+  MPI_Comm_free(&node_comm);
+  MPI_Comm_free(&replica_comm);
+  return status.code;
+}
+
+}  // namespace
+}  // namespace tpbench::serve
+
+int main(int argc, char** argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  int code = tpbench::serve::run(argc, argv);
+  MPI_Finalize();
+  return code;
+}

@@ -1,0 +1,98 @@
+#include "serve/served_model.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "serve/chat_template.hpp"
+
+namespace tpbench::serve {
+namespace {
+
+constexpr int32_t kDefaultCompletionTokens = 16;  // OpenAI's default max_tokens
+
+int32_t config_max_context(const std::string& model_dir) {
+  const std::filesystem::path path = std::filesystem::path(model_dir) / "config.json";
+  std::ifstream in(path);
+  if (!in) return 0;
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path.string() + ": " + e.what());
+  }
+  for (const char* key : {"max_position_embeddings", "seq_length", "max_sequence_length"}) {
+    auto it = config.find(key);
+    if (it != config.end() && it->is_number_integer() && it->get<int64_t>() > 0)
+      return static_cast<int32_t>(std::min<int64_t>(it->get<int64_t>(), INT32_MAX));
+  }
+  return 0;
+}
+
+}  // namespace
+
+ServedModel load_served_model(const std::string& model_dir, std::string name) {
+  ServedModel m;
+  m.name = std::move(name);
+  m.created = std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  m.max_context = config_max_context(model_dir);
+  m.vocab_size = read_vocab_size(model_dir).value_or(0);
+  m.tokenizer = load_tokenizer(model_dir);
+  return m;
+}
+
+std::variant<PreparedRequest, ApiError> prepare_request(const ApiRequest& r,
+                                                        const ServedModel& model) {
+  if (!r.model.empty() && r.model != model.name)
+    return ApiError{404, "The model `" + r.model + "` does not exist.", "model"};
+  PreparedRequest p;
+  const bool chat = r.endpoint == openai::Endpoint::kChatCompletions;
+  if (chat) {
+    p.prompt = model.tokenizer->encode(apply_chat_template(r.messages), true);
+  } else if (r.prompt_is_ids) {
+    p.prompt = r.prompt_ids;
+    const int32_t vocab = model.vocab_size > 0 ? model.vocab_size : model.tokenizer->vocab_size();
+    for (int32_t id : p.prompt)
+      if (id >= vocab)
+        return bad_request("'prompt': token id " + std::to_string(id) +
+                               " is outside the vocabulary (" + std::to_string(vocab) + " tokens)",
+                           "prompt");
+  } else {
+    p.prompt = model.tokenizer->encode(r.prompt_text, true);
+  }
+  if (p.prompt.empty()) return bad_request("'prompt': the prompt has no tokens", "prompt");
+
+  const int64_t prompt_len = static_cast<int64_t>(p.prompt.size());
+  if (model.max_context > 0 && prompt_len >= model.max_context)
+    return bad_request(
+        "This model's maximum context length is " + std::to_string(model.max_context) +
+            " tokens. However, your prompt has " + std::to_string(prompt_len) + " tokens.",
+        chat ? "messages" : "prompt");
+  if (r.max_tokens) {
+    p.max_tokens = *r.max_tokens;
+  } else if (chat && model.max_context > 0) {
+    p.max_tokens = static_cast<int32_t>(model.max_context - prompt_len);
+  } else {
+    p.max_tokens = kDefaultCompletionTokens;
+  }
+  if (model.max_context > 0 && prompt_len + p.max_tokens > model.max_context)
+    return bad_request("This model's maximum context length is " +
+                           std::to_string(model.max_context) + " tokens. However, you requested " +
+                           std::to_string(prompt_len + p.max_tokens) + " tokens (" +
+                           std::to_string(prompt_len) + " in the prompt, " +
+                           std::to_string(p.max_tokens) + " for the completion).",
+                       chat ? "max_completion_tokens" : "max_tokens");
+
+  p.sampling.temperature = static_cast<float>(r.temperature);
+  p.sampling.top_p = static_cast<float>(r.top_p);
+  p.sampling.top_k = r.top_k;
+  p.sampling.seed = static_cast<uint64_t>(r.seed.value_or(0));
+  return p;
+}
+
+}  // namespace tpbench::serve
