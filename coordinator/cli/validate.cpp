@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "coordinator/cli/hub_cache.hpp"
+#include "engine/openai/request_body.hpp"
 
 namespace tpbench::cli {
 namespace {
@@ -56,6 +57,26 @@ void validate_paths(const RunOptions& o) {
   }
 }
 
+// --backend openai's flags: one line naming the flag. A server that cannot be reached or lacks
+// the model is found by each client at start (engine/openai/openai_engine.hpp).
+void validate_openai(const RunOptions& o) {
+  const OpenAiClientOptions& ai = o.engine.openai;
+  if (o.engine.backend != Backend::kOpenAi) {
+    require(ai.base_urls.empty(), "--base-url: only with --backend openai");
+    return;
+  }
+  require(o.tp == 1, "--tp " + std::to_string(o.tp) +
+                         ": --backend openai runs one client per engine rank (tp 1)");
+  require(!ai.base_urls.empty(),
+          "--backend openai needs --base-url URL (the server, e.g. http://127.0.0.1:8000)");
+  for (const std::string& url : ai.base_urls)
+    require(url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0,
+            "--base-url '" + url + "': expected an http:// or https:// URL");
+  require(ai.prompt_format == PromptFormat::kText || ai.endpoint == OpenAiEndpoint::kCompletions,
+          "--prompt-format ids: only with --endpoint /v1/completions (chat messages are text)");
+  openai::check_extra_body(ai.extra_body);
+}
+
 }  // namespace
 
 std::vector<double> parse_percentile_list(const std::string& text) {
@@ -99,6 +120,7 @@ void validate_options(const RunOptions& options) {
   require(!options.record_tokens || !options.requests_out_path.empty(),
           "--record-tokens needs --requests-out PATH to write the tokens to");
   validate_paths(options);
+  validate_openai(options);
 }
 
 }  // namespace tpbench::cli

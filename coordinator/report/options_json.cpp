@@ -25,6 +25,9 @@ class JsonWriter {
   void percentile_list(const cli::OptionInfo& info, const std::vector<double>& field) {
     put(info, field);
   }
+  void string_list(const cli::OptionInfo& info, const std::vector<std::string>& field) {
+    put(info, field);
+  }
 
  private:
   template <class T>

@@ -1,7 +1,9 @@
 #include "coordinator/workload/workload.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <span>
 
 #include "common/error.hpp"
 #include "coordinator/workload/sharegpt_dataset.hpp"
@@ -19,6 +21,35 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+bool needs_prompt_text(const RunOptions& options) {
+  return options.engine.backend == Backend::kOpenAi &&
+         options.engine.openai.prompt_format == PromptFormat::kText;
+}
+
+// --backend openai sends text: the tokenizer's decode of each prompt's ids (without the BOS
+// the sampler put first), which the server tokenizes again.
+void decode_prompt_texts(std::vector<WorkloadRequest>& requests, const Tokenizer& tokenizer) {
+  for (WorkloadRequest& r : requests) {
+    std::span<const int32_t> ids(r.prompt_ids);
+    if (!ids.empty() && ids.front() == tokenizer.bos_id()) ids = ids.subspan(1);
+    r.prompt_text = tokenizer.decode(ids);
+  }
+}
+
+// ShareGPT mode sends each conversation's own text, the text LMDeploy tokenized.
+void copy_prompt_texts(SampledRequests& sampled, const ShareGptDataset& dataset) {
+  const auto& conversations = dataset.conversations;  // in file order: records ascend
+  for (size_t i = 0; i < sampled.requests.size(); ++i) {
+    const uint32_t record = sampled.source_records[i];
+    auto it =
+        std::lower_bound(conversations.begin(), conversations.end(), record,
+                         [](const ShareGptConversation& c, uint32_t r) { return c.record < r; });
+    TPBENCH_CHECK(it != conversations.end() && it->record == record,
+                  "workload: a sampled request's ShareGPT record is missing");
+    sampled.requests[i].prompt_text = std::string(it->prompt);
+  }
+}
+
 Workload from_token_ids(const RunOptions& options) {
   Workload workload;
   workload.dataset_name = std::string(name_of(options.dataset_name));
@@ -30,6 +61,11 @@ Workload from_token_ids(const RunOptions& options) {
   workload.eligible = dataset.lines;
   workload.examined = dataset.lines;
   workload.requests = std::move(dataset.requests);
+  if (needs_prompt_text(options)) {
+    const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(options.engine.model_dir);
+    workload.tokenizer_kind = tokenizer->kind();
+    decode_prompt_texts(workload.requests, *tokenizer);
+  }
   return workload;
 }
 
@@ -64,6 +100,12 @@ Workload from_sharegpt(const RunOptions& options) {
                             {options.num_prompts, options.random_input_len,
                              options.random_output_len, options.random_range_ratio, options.seed},
                             encode);
+  }
+  if (needs_prompt_text(options)) {
+    if (options.dataset_name == DatasetName::kShareGpt)
+      copy_prompt_texts(sampled, dataset);
+    else
+      decode_prompt_texts(sampled.requests, *tokenizer);
   }
   workload.tokenize_seconds = seconds_since(start);
   workload.eligible = sampled.eligible;

@@ -117,6 +117,7 @@ struct KeyCollector {
   }
   void flag(const cli::OptionInfo& info, bool) { add(info); }
   void percentile_list(const cli::OptionInfo& info, const std::vector<double>&) { add(info); }
+  void string_list(const cli::OptionInfo& info, const std::vector<std::string>&) { add(info); }
   void add(const cli::OptionInfo& info) { keys.emplace_back(info.json_key); }
 };
 

@@ -26,6 +26,7 @@ RequestRecord sample_record(uint64_t id) {
   r.token_ids = {11, -1, 31999};
   r.ok = id % 2 == 0;
   r.error = r.ok ? "" : "prompt longer than the context";
+  r.client_output_tokens = id % 3 == 0 ? -1 : 4;
   return r;
 }
 
@@ -41,6 +42,7 @@ void expect_same(const RequestRecord& a, const RequestRecord& b) {
   EXPECT_EQ(a.token_ids, b.token_ids);
   EXPECT_EQ(a.ok, b.ok);
   EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.client_output_tokens, b.client_output_tokens);
 }
 
 WorkloadRequest sample_request(uint64_t id) {
@@ -49,6 +51,7 @@ WorkloadRequest sample_request(uint64_t id) {
   w.prompt_ids = {1, 15043, static_cast<int32_t>(id)};
   w.prompt_len = 3;
   w.output_len = 17;
+  w.prompt_text = "Hello, wire " + std::to_string(id);
   return w;
 }
 
@@ -145,6 +148,7 @@ TEST(WireMessages, GoAndWork) {
   EXPECT_EQ(go.shard[1].id, 4u);
   EXPECT_EQ(go.shard[1].prompt_ids, g.shard[1].prompt_ids);
   EXPECT_EQ(go.shard[1].output_len, 17);
+  EXPECT_EQ(go.shard[1].prompt_text, "Hello, wire 4");
 
   WorkMsg w;
   w.requests = {sample_request(9)};
