@@ -134,9 +134,10 @@ class OptionBinder {
           }
         },
         std::string(info.help));
+    // One value an occurrence (a vector would otherwise swallow the positionals after it).
     opt->check(value_not_a_flag(opt->get_name()))
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
-        ->trigger_on_parse(false);
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   }
 
  private:
