@@ -87,7 +87,34 @@ def check_records(a, records, lengths, metrics):
     print("records ok: %d requests, %d mismatches" % (len(records), mismatches))
 
 
-def check_bodies(a, log, lengths):
+def prompt_of(body):
+    return body["messages"][0]["content"] if "messages" in body else body["prompt"]
+
+
+def check_prompts(a, bodies, records, prompt_lens):
+    """Text prompts are ShareGPT's own text; prompt_tokens is the server's usage when it sent
+    one (the fake counts words, or ids), else the workload's count."""
+    if a.sharegpt:
+        texts = set()
+        for record in json.load(open(a.sharegpt)):
+            turns = record.get("conversations") or []
+            if len(turns) >= 2:
+                texts.add(turns[0]["value"])
+        for body in bodies:
+            if prompt_of(body) not in texts:
+                fail("a prompt is not a ShareGPT conversation's text: %r" % prompt_of(body)[:80])
+    if "usage=0" in a.url_options:
+        want = sum(prompt_lens) if prompt_lens else None
+    else:
+        want = sum(len(p) if isinstance(p, list) else len(p.split())
+                   for p in map(prompt_of, bodies))
+    got = sum(r["prompt_tokens"] for r in records)
+    if want is not None and got != want:
+        fail("records' prompt tokens sum to %d, expected %d" % (got, want))
+    print("prompts ok: %d prompt tokens" % got)
+
+
+def check_bodies(a, log, records, prompt_lens):
     sent = read_jsonl(log)
     warmups = [s for s in sent if WARMUP_PROMPT in s["body"]]
     if len(warmups) != a.warmup * a.np:
@@ -111,6 +138,8 @@ def check_bodies(a, log, lengths):
         for key, value in json.loads(a.body_has or "{}").items():
             if body.get(key) != value:
                 fail("body[%s] = %r, expected %r" % (key, body.get(key), value))
+    check_prompts(a, [json.loads(s["body"]) for s in sent if s not in warmups], records,
+                  prompt_lens)
     print("bodies ok: %d requests with the key, ignore_eos, min_tokens" % len(sent))
 
 
@@ -124,6 +153,7 @@ def main():
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--url-options", default="", help="fake server options: a/b=1/c=2")
     ap.add_argument("--servers", type=int, default=1, help="base URLs (one fake server each)")
+    ap.add_argument("--sharegpt", default="", help="run this ShareGPT file instead of token ids")
     ap.add_argument("--urls", default="", help="--base-url instead of the fake servers'")
     ap.add_argument("--expect", choices=["complete", "failures", "bad-input"], default="complete")
     ap.add_argument("--exact-tokens", action="store_true",
@@ -150,18 +180,31 @@ def main():
     try:
         rng = random.Random(7)
         dataset = os.path.join(tmp, "prompts.jsonl")
-        lengths = []
+        lengths, prompt_lens = [], []
         with open(dataset, "w") as f:
             for _ in range(a.requests):
                 n = rng.randint(4, 24)
                 lengths.append(n)
                 ids = [1] + [rng.randint(300, 3000) for _ in range(rng.randint(4, 40))]
+                prompt_lens.append(len(ids))
                 f.write(json.dumps({"input_ids": ids, "output_len": n}) + "\n")
+        mode = ["--dataset-name", "token-ids"]
+        if a.sharegpt:
+            # ShareGPT records of the source's shorter first turns, each with a short answer
+            short = [r["conversations"][0]["value"] for r in json.load(open(a.sharegpt))
+                     if r.get("conversations") and len(r["conversations"][0]["value"]) < 1500]
+            dataset = os.path.join(tmp, "sharegpt.json")
+            with open(dataset, "w") as f:
+                json.dump([{"conversations": [{"from": "human", "value": text},
+                                              {"from": "gpt", "value": "Sure, here it is: a b c"}]}
+                           for text in short], f)
+            a.sharegpt = dataset
+            mode, prompt_lens = ["--dataset-name", "sharegpt"], []
         paths = {k: os.path.join(tmp, "out." + k) for k in ("json", "csv", "jsonl")}
         prefix = "/" + a.url_options if a.url_options else ""
         urls = a.urls or ",".join("http://127.0.0.1:%d%s" % (port, prefix) for _, port in servers)
         cmd = [x for x in a.mpiexec.split(";") if x] + ["-np", str(a.np), "-x", "OPENAI_API_KEY"]
-        cmd += [a.exe, dataset, a.model, "--dataset-name", "token-ids", "--backend", "openai",
+        cmd += [a.exe, dataset, a.model] + mode + ["--backend", "openai",
                 "--base-url", urls, "-n", str(a.requests), "--json", paths["json"],
                 "--csv", paths["csv"], "--requests-out", paths["jsonl"]]
         for field in a.omit:
@@ -212,7 +255,7 @@ def main():
             print("failures ok: %d failed, e.g. %s" % (len(failed), failed[0]["error"]))
             return 0
         check_records(a, records, lengths, metrics)
-        check_bodies(a, log, lengths)
+        check_bodies(a, log, records, prompt_lens)
         if report["environment"].get("servers") != urls.split(","):
             fail("the JSON's servers %r are not the base URLs" % report["environment"].get("servers"))
         return 0
