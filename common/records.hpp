@@ -26,8 +26,14 @@ struct RequestRecord {
   std::vector<int32_t> token_ids;  // generated ids, only with --record-tokens
   bool ok = true;
   std::string error;  // why it failed when !ok
+  // --backend openai: the output tokens the client counted in the stream (the ids the server
+  // sent, else its tokenizer's count of each chunk's text); output_tokens is then the server's
+  // usage.completion_tokens when it sent one. -1: an in-process engine (no client count).
+  int32_t client_output_tokens = -1;
+  // Map keys in this order; new fields go last.
   MSGPACK_DEFINE_MAP(id, replica, prompt_tokens, output_tokens, scheduled_ns, queue_ns, submit_ns,
-                     first_token_ns, finish_ns, token_ns, token_ids, ok, error);
+                     first_token_ns, finish_ns, token_ns, token_ids, ok, error,
+                     client_output_tokens);
 };
 
 }  // namespace tpbench

@@ -4,6 +4,7 @@
 #include <msgpack.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace tpbench {
@@ -16,7 +17,11 @@ struct WorkloadRequest {
   // Open loop: when it arrives, in ns since t0 (the coordinator's schedule). -1: closed loop,
   // it is taken in as soon as a slot frees.
   int64_t scheduled_ns = -1;
-  MSGPACK_DEFINE_MAP(id, prompt_ids, prompt_len, output_len, scheduled_ns);
+  // --backend openai with --prompt-format text: the prompt as sent (ShareGPT: the
+  // conversation's own text; random / token-ids: the tokenizer's decode of prompt_ids). Empty
+  // otherwise.
+  std::string prompt_text;
+  MSGPACK_DEFINE_MAP(id, prompt_ids, prompt_len, output_len, scheduled_ns, prompt_text);
 };
 
 // An open-loop workload: its requests carry scheduled times (the first one says for all).

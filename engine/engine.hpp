@@ -36,6 +36,7 @@ inline bool is_greedy(const SamplingParams& params) {
 struct EngineRequest {
   uint64_t id = 0;
   std::vector<int32_t> prompt;
+  std::string prompt_text;     // --backend openai with --prompt-format text: what is sent
   int32_t max_new_tokens = 0;  // generated exactly (ignore_eos)
   SamplingParams sampling;
 };
@@ -48,8 +49,15 @@ struct StepResult {
   struct Token {
     uint64_t request_id;
     int32_t token;
-    bool finished;    // this was the request's last token
-    int64_t time_ns;  // when the token became available
+    bool finished;        // this was the request's last token
+    int64_t time_ns = 0;  // steady_now_ns() when the token became available
+  };
+  // What a client backend (--backend openai) learns of a request it finished: the server's
+  // token counts. Given in the step that carries the request's finished token.
+  struct Accounting {
+    uint64_t request_id;
+    int32_t prompt_tokens = -1;  // usage.prompt_tokens; -1: the server sent none
+    int32_t output_tokens = -1;  // usage.completion_tokens; -1: the server sent none
   };
   struct Failure {
     uint64_t request_id;
@@ -58,6 +66,7 @@ struct StepResult {
   };
   std::vector<Token> tokens;      // in the order they were produced this step
   std::vector<Failure> failures;  // requests the engine gave up on (too long, ...)
+  std::vector<Accounting> accounting;
 };
 
 class Engine {

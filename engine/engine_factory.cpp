@@ -9,6 +9,10 @@
 #if TPBENCH_HAVE_CUDA_BACKEND
 #include "engine/cuda/cuda_engine.hpp"
 #endif
+#if TPBENCH_HAVE_OPENAI_BACKEND
+#include "engine/comm/communicator.hpp"
+#include "engine/openai/openai_engine.hpp"
+#endif
 
 namespace tpbench {
 
@@ -22,6 +26,14 @@ std::unique_ptr<Engine> make_engine(const EngineOptions& options, Communicator& 
 #endif
 #if TPBENCH_HAVE_CUDA_BACKEND
   if (options.backend == Backend::kCuda) return make_cuda_engine(options, comm);
+#endif
+#if TPBENCH_HAVE_OPENAI_BACKEND
+  if (options.backend == Backend::kOpenAi) {
+    if (comm.size() != 1)
+      throw InputError("--tp " + std::to_string(comm.size()) +
+                       ": --backend openai runs one client per engine rank (tp 1)");
+    return make_openai_engine(options);
+  }
 #endif
   (void)comm;
   if (options.backend == Backend::kCuda)

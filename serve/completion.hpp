@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/openai/openai_types.hpp"
-#include "engine/tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 #include "serve/api_error.hpp"
 #include "serve/api_request.hpp"
 #include "serve/incremental_text.hpp"

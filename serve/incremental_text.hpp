@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace tpbench::serve {
 

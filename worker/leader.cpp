@@ -63,6 +63,18 @@ class LoadMode {
   bool open_ = false;
 };
 
+// A client backend's finished request: output_tokens so far is what the client counted; the
+// server's usage, when it sent one, replaces it (and the prompt's count).
+void apply_server_accounting(RequestRecord& rec, const std::vector<StepResult::Accounting>& all) {
+  for (const auto& a : all) {
+    if (a.request_id != rec.id) continue;
+    rec.client_output_tokens = rec.output_tokens;
+    if (a.output_tokens >= 0) rec.output_tokens = a.output_tokens;
+    if (a.prompt_tokens >= 0) rec.prompt_tokens = a.prompt_tokens;
+    return;
+  }
+}
+
 }  // namespace
 
 LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::GoMsg go,
@@ -109,6 +121,7 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
     EngineRequest er;
     er.id = req.id;
     er.prompt = std::move(req.prompt_ids);
+    er.prompt_text = std::move(req.prompt_text);
     er.max_new_tokens = req.output_len;
     er.sampling = config.sampling;
     er.sampling.seed = config.sampling.seed + req.id;
@@ -180,12 +193,13 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
       auto it = in_flight.find(t.request_id);
       TPBENCH_CHECK(it != in_flight.end(), "engine produced a token for an unknown request");
       RequestRecord& rec = it->second;
-      const int64_t token_ns = clock.since_t0(t.time_ns);  // when the engine had it
+      const int64_t token_ns = std::min(clock.since_t0(t.time_ns), now);  // when the engine had it
       if (rec.output_tokens == 0) rec.first_token_ns = token_ns;
       ++rec.output_tokens;
       if (config.stream_output) rec.token_ns.push_back(token_ns);
       if (config.record_tokens) rec.token_ids.push_back(t.token);
       if (t.finished) {
+        apply_server_accounting(rec, step.accounting);
         rec.finish_ns = token_ns;
         batcher.add(std::move(rec), now);
         in_flight.erase(it);

@@ -80,6 +80,7 @@ WorkerStatus RankWorker::prepare() {
     EngineOptions engine_options =
         engine_options_for(setup_.options, setup_.backend, setup_.slots[replica], setup_.local_rank,
                            setup_.local_size);
+    engine_options.replica = replica;
     if (!engine_options.step_profile_out.empty() && setup_.slots.size() > 1)
       engine_options.step_profile_out += ".replica" + std::to_string(replica);
     engine_ = make_replica_engine(engine_options, MPI_Comm_c2f(setup_.replica_comm),

@@ -59,6 +59,8 @@ void read_record(const msgpack::object& o, RequestRecord& r) {
       r.first_token_ns = as_i64(v);
     else if (k == "finish_ns")
       r.finish_ns = as_i64(v);
+    else if (k == "client_output_tokens")
+      r.client_output_tokens = static_cast<int32_t>(as_i64(v));
     else if (k == "token_ns")
       read_int_array(v, r.token_ns, "token_ns");
     else if (k == "token_ids")

@@ -10,7 +10,7 @@
 namespace tpbench::wire {
 
 // Bump whenever a message's fields or meaning change.
-inline constexpr uint32_t kProtocolVersion = 4;
+inline constexpr uint32_t kProtocolVersion = 5;
 
 enum class MsgKind : int32_t {
   kHello = 1,         // rank -> coordinator (presence socket): who I am

@@ -138,6 +138,28 @@ class OptionBinder {
     last_occurrence_wins(opt);
   }
 
+  // Every occurrence adds its values (unlike the other options); commas separate values too.
+  void string_list(const OptionInfo& info, std::vector<std::string>& field) {
+    CLI::Option* opt = app_.add_option_function<std::vector<std::string>>(
+        std::string(info.flags),
+        [&field](const std::vector<std::string>& values) {
+          field.clear();
+          for (const std::string& value : values) {
+            size_t begin = 0;
+            while (begin <= value.size()) {
+              const size_t end = std::min(value.find(',', begin), value.size());
+              if (end > begin) field.push_back(value.substr(begin, end - begin));
+              begin = end + 1;
+            }
+          }
+        },
+        std::string(info.help));
+    // One value an occurrence (a vector would otherwise swallow the positionals after it).
+    opt->check(value_not_a_flag(opt->get_name()))
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  }
+
  private:
   // Each occurrence replaces the values of the one before (a vector option too).
   static void last_occurrence_wins(CLI::Option* opt) {

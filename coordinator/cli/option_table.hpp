@@ -13,6 +13,7 @@
 //   flag(info, bool_field)                     no value; a name written "!--no-x" clears it
 //   percentile_list(info, vector_field)        a comma list of percentiles in [0, 100]
 //   goodput_slo(info, slo_field)               KEY:MS words (ttft, tpot, e2el), vLLM's --goodput
+//   string_list(info, vector_field)            strings: repeatable, each value also a comma list
 #include <limits>
 #include <string_view>
 #include <type_traits>
@@ -172,6 +173,36 @@ void visit_options(Options& o, Visitor& v) {
   v.option({"--revision", "revision",
             "Hub id MODEL: the branch, tag or commit of the cached snapshot (default main)"},
            o.revision, any_value());
+  // --backend openai: a client of an OpenAI-compatible server.
+  auto& ai = e.openai;
+  v.string_list({"--base-url", "base_url",
+                 "openai: server URL, e.g. http://host:8000 (repeatable or a comma list; "
+                 "replica r uses the (r mod count)-th)"},
+                ai.base_urls);
+  v.option({"--endpoint", "endpoint", "openai: the API path requests go to"}, ai.endpoint,
+           any_value());
+  v.option({"--served-model-name", "served_model_name",
+            "openai: the model name sent (default: the only one GET /v1/models lists)"},
+           ai.served_model_name, any_value());
+  v.option({"--prompt-format", "prompt_format",
+            "openai: send the prompt as text or as token ids (ids: /v1/completions only)"},
+           ai.prompt_format, any_value());
+  v.option({"--extra-body", "extra_body",
+            "openai: a JSON object merged into every request body (null removes a field)"},
+           ai.extra_body, any_value());
+  v.string_list({"--omit-field", "omit_field",
+                 "openai: leave this body field out (repeatable; a.b reaches inside a.)"},
+                ai.omit_fields);
+  v.option({"--request-timeout", "request_timeout",
+            "openai: seconds one request may take, connect to last byte (0 = no limit)"},
+           ai.request_timeout_s, at_least(0));
+  v.flag({"--use-proxy", "use_proxy",
+          "openai: honour http_proxy / https_proxy / no_proxy (default: connect directly)"},
+         ai.use_proxy);
+  v.flag({"--insecure", "insecure", "openai: https without checking the server's certificate"},
+         ai.insecure);
+  v.option({"--warmup", "warmup", "openai: requests each client sends before t0, not measured"},
+           ai.warmup, at_least(0));
   v.option({"--sim-step-ms", "sim_step_ms",
             "sim backend: fixed step time in ms (< 0: base + per-token model)"},
            e.sim_step_ms, any_value());

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "coordinator/cli/hub_cache.hpp"
+#include "engine/openai/request_body.hpp"
 
 namespace tpbench::cli {
 namespace {
@@ -55,6 +56,26 @@ void validate_paths(const RunOptions& o) {
             "--step-profile-out '" + o.engine.step_profile_out + "': folder '" + parent.string() +
                 "' not found");
   }
+}
+
+// --backend openai's flags: one line naming the flag. A server that cannot be reached or lacks
+// the model is found by each client at start (engine/openai/openai_engine.hpp).
+void validate_openai(const RunOptions& o) {
+  const OpenAiClientOptions& ai = o.engine.openai;
+  if (o.engine.backend != Backend::kOpenAi) {
+    require(ai.base_urls.empty(), "--base-url: only with --backend openai");
+    return;
+  }
+  require(o.tp == 1, "--tp " + std::to_string(o.tp) +
+                         ": --backend openai runs one client per engine rank (tp 1)");
+  require(!ai.base_urls.empty(),
+          "--backend openai needs --base-url URL (the server, e.g. http://127.0.0.1:8000)");
+  for (const std::string& url : ai.base_urls)
+    require(url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0,
+            "--base-url '" + url + "': expected an http:// or https:// URL");
+  require(ai.prompt_format == PromptFormat::kText || ai.endpoint == OpenAiEndpoint::kCompletions,
+          "--prompt-format ids: only with --endpoint /v1/completions (chat messages are text)");
+  openai::check_extra_body(ai.extra_body);
 }
 
 }  // namespace
@@ -133,6 +154,7 @@ void validate_options(const RunOptions& options) {
           "--goodput ttft: TTFT is not measured with --no-stream-output");
   validate_paths(options);
   if (!options.trace_path.empty()) require_file(options.trace_path, "--trace");
+  validate_openai(options);
 }
 
 }  // namespace tpbench::cli

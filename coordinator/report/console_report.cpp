@@ -126,6 +126,13 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m, i
   print_line(out, table::row("Concurrency", {integer(o.concurrency)}));
   print_line(out, table::row("Stream output", {o.stream_output ? "true" : "false"}));
   print_line(out, table::row("Backend", {info.backend.empty() ? "-" : info.backend}));
+  // --backend openai: the URLs as given, one a line (replica r is the client of the (r mod
+  // count)-th).
+  for (size_t i = 0; i < o.engine.openai.base_urls.size(); ++i) {
+    std::string line = i == 0 ? "Servers (replica r: r mod count)" : "";
+    line.resize(table::kNameWidth, ' ');
+    print_line(out, line + o.engine.openai.base_urls[i]);
+  }
   print_line(out, table::row("Tensor parallel (TP)", {integer(o.tp)}));
   print_line(out, table::row("Replicas (DP)", {integer(info.replicas)}));
   print_line(out, table::row("World size (ranks)", {integer(info.world_size)}));
@@ -133,6 +140,9 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m, i
   print_line(out, table::row("Start-up (load, KV, warm-up)", {fixed(info.startup_s)}));
   print_line(out, table::row("Total input tokens", {integer(m.total_input_tokens)}));
   print_line(out, table::row("Total generated tokens", {integer(m.total_output_tokens)}));
+  if (m.client_counted > 0)
+    print_line(out, table::row("Output token mismatches (server/client)",
+                               {integer(m.output_token_mismatches)}));
   print_line(out, table::row("Input throughput (tok/s)", {fixed(m.input_throughput)}));
   print_line(out, table::row("Output throughput (tok/s)", {fixed(m.output_throughput)}));
   print_line(out, table::row("Total throughput (tok/s)", {fixed(m.total_throughput)}));

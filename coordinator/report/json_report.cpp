@@ -42,6 +42,8 @@ Json environment_json(const RunInfo& info) {
   j["tp"] = info.options.tp;
   j["dp"] = info.replicas;
   j["hosts"] = info.hosts;
+  if (info.options.engine.backend == Backend::kOpenAi)
+    j["servers"] = info.options.engine.openai.base_urls;  // replica r: servers[r % size]
   j["gpus"] = Json::array();
   for (const RankGpu& g : info.gpus)
     j["gpus"].push_back({{"rank", g.rank},
@@ -89,6 +91,7 @@ Json metrics_json(const Metrics& m) {
     j["failure_reasons"].push_back({{"reason", g.reason}, {"count", g.count}});
   j["total_input_tokens"] = m.total_input_tokens;
   j["total_output_tokens"] = m.total_output_tokens;
+  j["output_token_mismatches"] = m.output_token_mismatches;  // server usage vs client count
   j["duration_s"] = m.duration_s;
   j["input_throughput"] = m.input_throughput;
   j["output_throughput"] = m.output_throughput;

@@ -83,6 +83,10 @@ Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_
     ++m.completed;
     m.total_input_tokens += r.prompt_tokens;
     m.total_output_tokens += r.output_tokens;
+    if (r.client_output_tokens >= 0) {
+      ++m.client_counted;
+      if (r.client_output_tokens != r.output_tokens) ++m.output_token_mismatches;
+    }
     add_completed(r, streaming, samples);
   }
 

@@ -29,8 +29,13 @@ struct Metrics {
   std::vector<FailureGroup> failure_reasons;  // grouped, most frequent first
   int64_t total_input_tokens = 0;             // completed requests only
   int64_t total_output_tokens = 0;            // completed requests only
-  double duration_s = 0;                      // last finish over the cluster - t0
-  double input_throughput = 0;                // tok/s
+  // --backend openai: completed requests whose output the client counted, and those of them
+  // where the server's usage.completion_tokens (what output_tokens holds) differs from the
+  // client's count.
+  size_t client_counted = 0;
+  size_t output_token_mismatches = 0;
+  double duration_s = 0;        // last finish over the cluster - t0
+  double input_throughput = 0;  // tok/s
   double output_throughput = 0;
   double total_throughput = 0;
   double request_throughput = 0;  // req/s

@@ -31,6 +31,9 @@ class JsonWriter {
     nlohmann::ordered_json& slot = out_[std::string(info.json_key)];
     slot = field.any() ? goodput_slo_json(field) : nlohmann::ordered_json(nullptr);
   }
+  void string_list(const cli::OptionInfo& info, const std::vector<std::string>& field) {
+    put(info, field);
+  }
 
  private:
   template <class T>

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "common/error.hpp"
 #include "common/log.hpp"
@@ -25,6 +26,35 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+bool needs_prompt_text(const RunOptions& options) {
+  return options.engine.backend == Backend::kOpenAi &&
+         options.engine.openai.prompt_format == PromptFormat::kText;
+}
+
+// --backend openai sends text: the tokenizer's decode of each prompt's ids (without the BOS
+// the sampler put first), which the server tokenizes again.
+void decode_prompt_texts(std::vector<WorkloadRequest>& requests, const Tokenizer& tokenizer) {
+  for (WorkloadRequest& r : requests) {
+    std::span<const int32_t> ids(r.prompt_ids);
+    if (!ids.empty() && ids.front() == tokenizer.bos_id()) ids = ids.subspan(1);
+    r.prompt_text = tokenizer.decode(ids);
+  }
+}
+
+// ShareGPT mode sends each conversation's own text, the text LMDeploy tokenized.
+void copy_prompt_texts(SampledRequests& sampled, const ShareGptDataset& dataset) {
+  const auto& conversations = dataset.conversations;  // in file order: records ascend
+  for (size_t i = 0; i < sampled.requests.size(); ++i) {
+    const uint32_t record = sampled.source_records[i];
+    auto it =
+        std::lower_bound(conversations.begin(), conversations.end(), record,
+                         [](const ShareGptConversation& c, uint32_t r) { return c.record < r; });
+    TPBENCH_CHECK(it != conversations.end() && it->record == record,
+                  "workload: a sampled request's ShareGPT record is missing");
+    sampled.requests[i].prompt_text = std::string(it->prompt);
+  }
+}
+
 Workload from_token_ids(const RunOptions& options) {
   Workload workload;
   workload.dataset_name = std::string(name_of(options.dataset_name));
@@ -36,6 +66,11 @@ Workload from_token_ids(const RunOptions& options) {
   workload.eligible = dataset.lines;
   workload.examined = dataset.lines;
   workload.requests = std::move(dataset.requests);
+  if (needs_prompt_text(options)) {
+    const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(options.engine.model_dir);
+    workload.tokenizer_kind = tokenizer->kind();
+    decode_prompt_texts(workload.requests, *tokenizer);
+  }
   return workload;
 }
 
@@ -71,6 +106,16 @@ TextSource load_text_source(const RunOptions& options, Workload& workload) {
   return source;
 }
 
+// --backend openai with text prompts: ShareGPT's own text, else the tokenizer's decode of the ids.
+void add_prompt_texts(const RunOptions& options, const TextSource& source,
+                      SampledRequests& sampled) {
+  if (!needs_prompt_text(options)) return;
+  if (options.dataset_name == DatasetName::kShareGpt)
+    copy_prompt_texts(sampled, source.dataset);
+  else
+    decode_prompt_texts(sampled.requests, *source.tokenizer);
+}
+
 void take_sampled(SampledRequests sampled, const TextSource& source, Workload& workload) {
   workload.eligible = sampled.eligible;
   workload.examined = sampled.examined;
@@ -97,6 +142,7 @@ Workload from_sharegpt(const RunOptions& options) {
                              options.random_output_len, options.random_range_ratio, options.seed},
                             source.encode);
   }
+  add_prompt_texts(options, source, sampled);
   workload.tokenize_seconds = seconds_since(start);
   take_sampled(std::move(sampled), source, workload);
   return workload;
@@ -138,6 +184,7 @@ Workload from_trace(const RunOptions& options) {
   const Clock::time_point start = Clock::now();
   SampledRequests sampled = sample_random_with_lengths(source.dataset, options.seed, input_lens,
                                                        output_lens, source.encode);
+  if (needs_prompt_text(options)) decode_prompt_texts(sampled.requests, *source.tokenizer);
   workload.tokenize_seconds = seconds_since(start);
   take_sampled(std::move(sampled), source, workload);
   for (size_t i = 0; i < count; ++i)

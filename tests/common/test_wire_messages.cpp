@@ -28,6 +28,7 @@ RequestRecord sample_record(uint64_t id) {
   r.token_ids = {11, -1, 31999};
   r.ok = id % 2 == 0;
   r.error = r.ok ? "" : "prompt longer than the context";
+  r.client_output_tokens = id % 3 == 0 ? -1 : 4;
   return r;
 }
 
@@ -45,6 +46,7 @@ void expect_same(const RequestRecord& a, const RequestRecord& b) {
   EXPECT_EQ(a.token_ids, b.token_ids);
   EXPECT_EQ(a.ok, b.ok);
   EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.client_output_tokens, b.client_output_tokens);
 }
 
 WorkloadRequest sample_request(uint64_t id) {
@@ -54,6 +56,7 @@ WorkloadRequest sample_request(uint64_t id) {
   w.prompt_len = 3;
   w.output_len = 17;
   w.scheduled_ns = 3'000'000 * static_cast<int64_t>(id);
+  w.prompt_text = "Hello, wire " + std::to_string(id);
   return w;
 }
 
@@ -151,6 +154,7 @@ TEST(WireMessages, GoAndWork) {
   EXPECT_EQ(go.shard[1].prompt_ids, g.shard[1].prompt_ids);
   EXPECT_EQ(go.shard[1].output_len, 17);
   EXPECT_EQ(go.shard[1].scheduled_ns, 12'000'000);
+  EXPECT_EQ(go.shard[1].prompt_text, "Hello, wire 4");
 
   WorkMsg w;
   w.requests = {sample_request(9)};

@@ -2,7 +2,7 @@
 // it has no piece for) and on hand-made byte pieces.
 #include <gtest/gtest.h>
 
-#include "engine/tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizer.hpp"
 #include "serve/incremental_text.hpp"
 #include "tests/serve/piece_tokenizer.hpp"
 

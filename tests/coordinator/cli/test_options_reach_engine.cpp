@@ -53,8 +53,8 @@ TEST(OptionsReachEngine, EveryFieldAsTheWorkerBuildsIt) {
   // sets it on the command line above (or the worker sets it) and checks it below.
   const auto& [backend, model_dir, dtype, dummy_weights, max_batch_size, max_prefill_tokens,
                cache_block_seq_len, cache_max_entry_count, kv_cache_bytes, cuda_graphs, sim_step_ms,
-               sim_base_ms, sim_per_token_us, sim_profile, step_profile_out, seed, local_rank,
-               local_size, node_all_gather, greedy_only] = e;
+               sim_base_ms, sim_per_token_us, sim_profile, step_profile_out, openai, seed, replica,
+               local_rank, local_size, node_all_gather, greedy_only] = e;
   const EngineOptions d;
   EXPECT_EQ(backend, Backend::kCuda);  // the resolved one, not the flag's
   EXPECT_EQ(model_dir, kModel);
@@ -75,8 +75,11 @@ TEST(OptionsReachEngine, EveryFieldAsTheWorkerBuildsIt) {
   EXPECT_EQ(local_rank, 3);
   EXPECT_EQ(local_size, 4);
   EXPECT_TRUE(greedy_only);  // --top-k 1
-  // The worker sets the node gather from its node communicator after engine_options_for.
+  // The worker sets the node gather from its node communicator, and the replica, after
+  // engine_options_for. The openai client's flags: OpenAiFlags below.
   EXPECT_FALSE(node_all_gather);
+  EXPECT_EQ(replica, 0);
+  EXPECT_TRUE(openai.base_urls.empty());
   // Each value above differs from the default, so a field the worker dropped would show.
   EXPECT_NE(backend, d.backend);
   EXPECT_NE(model_dir, d.model_dir);
@@ -107,6 +110,77 @@ TEST(OptionsReachEngine, ZeroBatchSizeIsTheReplicasSlotsAndSamplingIsNotGreedy) 
   EXPECT_EQ(engine_options_for(o, Backend::kCpu, /*replica_slots=*/0, 0, 1).max_batch_size, 1);
 }
 
+TEST(OptionsReachEngine, OpenAiFlags) {
+  const RunOptions o = parse({"--backend",
+                              "openai",
+                              "--base-url",
+                              "http://a:1",
+                              kDataset,
+                              "--base-url",
+                              "http://b:2,http://c:3",
+                              kModel,
+                              "--endpoint",
+                              "/v1/chat/completions",
+                              "--served-model-name",
+                              "m",
+                              "--prompt-format",
+                              "text",
+                              "--extra-body",
+                              "{\"min_tokens\": null}",
+                              "--omit-field",
+                              "top_k",
+                              "--omit-field",
+                              "stream_options.include_usage,ignore_eos",
+                              "--request-timeout",
+                              "2.5",
+                              "--use-proxy",
+                              "--insecure",
+                              "--warmup",
+                              "3"})
+                           .options;
+  EXPECT_EQ(o.dataset_path, kDataset);  // a repeatable flag does not swallow the positionals
+  EXPECT_EQ(o.model, kModel);
+  const EngineOptions e = engine_options_for(o, Backend::kOpenAi, 4, 0, 1);
+  const auto& [base_urls, endpoint, served_model_name, prompt_format, extra_body, omit_fields,
+               request_timeout_s, use_proxy, insecure, warmup] = e.openai;
+  EXPECT_EQ(base_urls, (std::vector<std::string>{"http://a:1", "http://b:2", "http://c:3"}));
+  EXPECT_EQ(endpoint, OpenAiEndpoint::kChatCompletions);
+  EXPECT_EQ(served_model_name, "m");
+  EXPECT_EQ(prompt_format, PromptFormat::kText);
+  EXPECT_EQ(extra_body, "{\"min_tokens\": null}");
+  EXPECT_EQ(omit_fields,
+            (std::vector<std::string>{"top_k", "stream_options.include_usage", "ignore_eos"}));
+  EXPECT_DOUBLE_EQ(request_timeout_s, 2.5);
+  EXPECT_TRUE(use_proxy);
+  EXPECT_TRUE(insecure);
+  EXPECT_EQ(warmup, 3);
+  const nlohmann::ordered_json j = options_to_json(o);
+  EXPECT_EQ(j["base_url"], nlohmann::json({"http://a:1", "http://b:2", "http://c:3"}));
+  EXPECT_EQ(j["endpoint"], "/v1/chat/completions");
+  EXPECT_EQ(j["omit_field"].size(), 3u);
+}
+
+TEST(OptionsReachEngine, OpenAiFlagErrorsNameTheFlag) {
+  EXPECT_EQ(input_error_with_files({"--base-url", "http://a:1"}),
+            "--base-url: only with --backend openai");
+  EXPECT_EQ(
+      input_error_with_files({"--backend", "openai"}).rfind("--backend openai needs --base-url", 0),
+      0u);
+  EXPECT_EQ(input_error_with_files({"--backend", "openai", "--base-url", "a:1"}),
+            "--base-url 'a:1': expected an http:// or https:// URL");
+  EXPECT_EQ(
+      input_error_with_files({"--backend", "openai", "--base-url", "http://a:1", "--tp", "2"}),
+      "--tp 2: --backend openai runs one client per engine rank (tp 1)");
+  EXPECT_EQ(input_error_with_files({"--backend", "openai", "--base-url", "http://a:1",
+                                    "--prompt-format", "ids", "--endpoint", "/v1/chat/completions"})
+                .rfind("--prompt-format ids: only with --endpoint /v1/completions", 0),
+            0u);
+  EXPECT_EQ(input_error_with_files(
+                {"--backend", "openai", "--base-url", "http://a:1", "--extra-body", "[1]"}),
+            "--extra-body: must be a JSON object ({...})");
+  EXPECT_NE(input_error_with_files({"--endpoint", "/v2/x"}).find("--endpoint"), std::string::npos);
+}
+
 // Collects the JSON keys of the option table.
 struct KeyCollector {
   std::vector<std::string> keys;
@@ -118,6 +192,7 @@ struct KeyCollector {
   void flag(const cli::OptionInfo& info, bool) { add(info); }
   void percentile_list(const cli::OptionInfo& info, const std::vector<double>&) { add(info); }
   void goodput_slo(const cli::OptionInfo& info, const GoodputSlo&) { add(info); }
+  void string_list(const cli::OptionInfo& info, const std::vector<std::string>&) { add(info); }
   void add(const cli::OptionInfo& info) { keys.emplace_back(info.json_key); }
 };
 
