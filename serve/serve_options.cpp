@@ -57,6 +57,8 @@ class EngineOptionsOnly {
     if (is_serve_engine_flag(info.flags)) binder_.flag(info, field);
   }
   void percentile_list(const cli::OptionInfo&, std::vector<double>&) {}
+  void goodput_slo(const cli::OptionInfo&, GoodputSlo&) {}
+  void string_list(const cli::OptionInfo&, std::vector<std::string>&) {}
 
  private:
   cli::OptionBinder& binder_;
