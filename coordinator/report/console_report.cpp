@@ -123,7 +123,13 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m, i
   print_line(out, table::row("Benchmark duration", {fixed(m.duration_s)}));
   print_line(out, table::row("Total requests", {integer(m.total_requests)}));
   print_line(out, table::row("Successful requests", {integer(m.completed)}));
-  print_line(out, table::row("Concurrency", {integer(o.concurrency)}));
+  // An open loop has no -c: its cap on requests in flight is --max-concurrency (or none).
+  if (m.open_loop)
+    print_line(out, table::row("Max concurrency", {o.max_concurrency > 0
+                                                       ? integer(o.max_concurrency)
+                                                       : std::string("none")}));
+  else
+    print_line(out, table::row("Concurrency", {integer(o.concurrency)}));
   print_line(out, table::row("Stream output", {o.stream_output ? "true" : "false"}));
   print_line(out, table::row("Backend", {info.backend.empty() ? "-" : info.backend}));
   // --backend openai: the URLs as given, one a line (replica r is the client of the (r mod
