@@ -5,7 +5,7 @@
 // usage: node openai_client_test.mjs --base-url http://HOST:PORT/v1 --model NAME --expect FILE
 // Exit 0 when every check holds; 1 with one line per failed check; 2 for bad arguments.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { VERSION } from 'openai/version';
 
@@ -40,10 +40,9 @@ const client = new OpenAI({ baseURL: args['base-url'], apiKey: 'unused', maxRetr
 
 const failures = [];
 let checks = 0;
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 function check(what, got, want) {
   checks += 1;
-  if (!same(got, want)) {
+  if (!isDeepStrictEqual(got, want)) {
     failures.push(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
   }
 }
