@@ -111,11 +111,15 @@ def main():
                                 "--expect", expect],
                                capture_output=True, text=True, timeout=240)
         finally:
-            code = server.terminate()
+            try:
+                code = server.terminate()
+            except subprocess.TimeoutExpired:
+                server.kill()
+                code = "none (killed: no exit 120 s after SIGTERM)"
     sys.stdout.write(p.stdout)
     sys.stderr.write(p.stderr)
     if code != 0:
-        print("FAIL: tpbench_serve exit %d after SIGTERM: %s" %
+        print("FAIL: tpbench_serve exit %s after SIGTERM: %s" %
               (code, "".join(server.stderr_lines)[-2000:]))
         sys.exit(1)
     if p.returncode != 0:

@@ -76,7 +76,8 @@ async function completionsStreamed(c, includeUsage) {
   const body = { ...greedy(c), stream: true };
   if (includeUsage) body.stream_options = { include_usage: true };
   const stream = await client.completions.create(body);
-  let ids = [], text = '', contentChunks = 0, finish = [], usage = [];
+  let ids = [], text = '', contentChunks = 0;
+  const finish = [], usage = [];
   for await (const chunk of stream) {
     check(`${what} chunk object`, chunk.object, 'text_completion');
     if (chunk.usage) usage.push(chunk.usage);
@@ -89,7 +90,8 @@ async function completionsStreamed(c, includeUsage) {
   }
   check(`${what} token_ids`, ids, c.ids);
   check(`${what} text`, text, c.text);
-  check(`${what} finish reasons`, finish.at(-1), 'length');
+  check(`${what} finish reasons`, finish,
+    [...Array(c.max_tokens - 1).fill(null), 'length']);
   check(`${what} chunks carrying tokens`, contentChunks, c.max_tokens);
   check(`${what} usage chunks`, usage, includeUsage ? [{
     prompt_tokens: c.prompt_tokens, completion_tokens: c.max_tokens,
