@@ -44,6 +44,7 @@ CoordinatorCore::CoordinatorCore(CoordinatorPlan plan, std::vector<WorkloadReque
   run_.backend = plan_.backend;
   run_.world_size = topo.world_size;
   run_.rank_hosts = plan_.rank_hosts;
+  run_.open_loop = has_schedule(requests_);
   ranks_.resize(topo.world_size);
   for (int rank = 0; rank < topo.world_size; ++rank)
     if (topo.replica_of(rank) >= 0) ++engine_ranks_;

@@ -17,7 +17,9 @@ bool write_run_reports(const RunDescription& run, const RecordCollector& records
                        const std::string& incomplete_reason, std::FILE* console,
                        bool requests_out_streamed) {
   const RunOptions& o = run.options;
-  Metrics metrics = compute_metrics(records.records(), records.total(), metrics_options_for(o));
+  MetricsOptions metrics_options = metrics_options_for(o);
+  metrics_options.open_loop = metrics_options.open_loop || run.open_loop;
+  Metrics metrics = compute_metrics(records.records(), records.total(), metrics_options);
 
   RunInfo info;
   info.options = o;

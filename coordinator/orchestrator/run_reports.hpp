@@ -37,6 +37,9 @@ struct RunDescription {
   int64_t t0_skew_ns = 0;
   std::string started_at;
   double startup_s = 0;  // coordinator created -> t0 (or -> the fault, when start-up failed)
+  // The requests carry a schedule (the load flags, or the test hook that feeds one): the
+  // open-loop metrics are reported whatever the flags say.
+  bool open_loop = false;
 };
 
 // Returns false when a report file could not be written (the reason is logged). The files come
