@@ -27,25 +27,8 @@
 namespace tpbench::serve {
 namespace {
 
-struct Status {
-  int code = 0;
-  std::string message;
-};
-
-template <typename Fn>
-Status guarded(Fn&& fn) {
-  try {
-    fn();
-    return {};
-  } catch (const InputError& e) {
-    return {kExitBadInput, e.what()};
-  } catch (const std::exception& e) {
-    return {kExitRunFailed, e.what()};
-  }
-}
-
 // Every rank learns the worst code; the lowest failing rank prints its one line.
-int agree(const Status& status) {
+int agree(const ExitStatus& status) {
   int rank = 0;
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
   int in[2] = {status.code, status.code != 0 ? -rank : INT_MIN};
@@ -86,7 +69,7 @@ int run(int argc, char** argv) {
   set_log_prefix("rank " + std::to_string(rank));
 
   ServeCli cli;
-  Status status = guarded([&] {
+  ExitStatus status = exit_status_of([&] {
     cli = parse_serve_command_line(argc, argv, rank == 0);
     if (cli.exit_now) return;
     if (world != cli.options.run.tp)
@@ -107,7 +90,7 @@ int run(int argc, char** argv) {
   std::unique_ptr<Engine> engine;
   if (rank == 0) {
     raise_open_file_limit();
-    status = guarded([&] {
+    status = exit_status_of([&] {
       model = load_served_model(options.run.engine.model_dir, options.served_model_name);
       server = std::make_unique<HttpServer>(ioc, options.host, static_cast<uint16_t>(options.port),
                                             model, options.shutdown_grace_s);
@@ -128,22 +111,22 @@ int run(int argc, char** argv) {
   int local_rank = 0, local_size = 1;
   MPI_CHECK(MPI_Comm_rank(node_comm, &local_rank));
   MPI_CHECK(MPI_Comm_size(node_comm, &local_size));
-  status = guarded([&] {
+  status = exit_status_of([&] {
     engine = make_replica_engine(engine_options(options, backend, local_rank, local_size),
                                  MPI_Comm_c2f(replica_comm), MPI_Comm_c2f(node_comm));
   });
   if (int code = agree(status)) return code;
 
   if (rank != 0) {
-    status = guarded([&] { engine->run_follower(); });
+    status = exit_status_of([&] { engine->run_follower(); });
   } else {
     std::cerr << "tpbench_serve: engine: " << engine->describe() << std::endl;
     service = std::make_unique<EngineThreadService>(*engine);
     std::cout << "listening on http://" << server->host() << ":" << server->port() << " (model "
               << model.name << ", pid " << ::getpid() << ")" << std::endl;
-    status = guarded([&] { server->run(*service); });
+    status = exit_status_of([&] { server->run(*service); });
     service->stop();
-    Status shutdown = guarded([&] { engine->shutdown(); });
+    ExitStatus shutdown = exit_status_of([&] { engine->shutdown(); });
     if (status.code == 0) status = shutdown;
     if (status.code != 0)
       std::fprintf(stderr, "tpbench_serve: error: %s\n", status.message.c_str());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/error.hpp"
 #include "common/run_options.hpp"
 #include "common/wire/topology.hpp"
 #include "common/wire/transport.hpp"
@@ -21,10 +22,7 @@ class CoordinatorLink;
 class PresenceThread;
 
 // A rank's outcome of a phase: 0 ok, kExitBadInput (2) or kExitRunFailed (1) with one line.
-struct WorkerStatus {
-  int code = 0;
-  std::string message;
-};
+using WorkerStatus = ExitStatus;
 
 struct WorkerSetup {
   RunOptions options;

@@ -53,18 +53,6 @@ CliResult parse_on_rank(int rank, int argc, char** argv) {
   return parse_command_line(argc, argv);
 }
 
-template <typename Fn>
-WorkerStatus guarded(Fn&& fn) {
-  try {
-    fn();
-    return {};
-  } catch (const InputError& e) {
-    return {kExitBadInput, e.what()};
-  } catch (const std::exception& e) {
-    return {kExitRunFailed, e.what()};
-  }
-}
-
 std::string host_name() {
   char buf[256] = {};
   ::gethostname(buf, sizeof buf - 1);
@@ -142,7 +130,7 @@ int run_cluster(int argc, char** argv) {
   // 1. Command line: every rank parses the same argv, so all reach the same verdict.
   CliResult cli;
   wire::Topology topo;
-  WorkerStatus status = guarded([&] {
+  WorkerStatus status = exit_status_of([&] {
     cli = parse_on_rank(rank, argc, argv);
     if (!cli.exit_now)
       topo = wire::make_topology(world, cli.options.tp, cli.options.coordinator_only_rank);
@@ -156,7 +144,8 @@ int run_cluster(int argc, char** argv) {
   // 2. --dry-run: rank 0 samples and prints the workload.
   if (options.dry_run) {
     if (rank == 0)
-      status = guarded([&] { print_workload_summary(build_workload(options), options, stdout); });
+      status =
+          exit_status_of([&] { print_workload_summary(build_workload(options), options, stdout); });
     std::fflush(stdout);
     return agree_on_status(status);
   }
@@ -188,7 +177,7 @@ int run_cluster(int argc, char** argv) {
   // 4. Workload (rank 0), then the coordinator's keys and sockets.
   Workload workload;
   if (rank == 0)
-    status = guarded([&] {
+    status = exit_status_of([&] {
       workload = build_workload(options);
       test_schedule_hook(workload.requests);
     });
@@ -202,13 +191,13 @@ int run_cluster(int argc, char** argv) {
                 : wire::split_slots(options.concurrency, topo.replicas);
 
   wire::CurveKeys keys;
-  status = guarded([&] { keys = wire::make_curve_keys(); });
+  status = exit_status_of([&] { keys = wire::make_curve_keys(); });
   if (int code = agree_on_status(status)) return code;
   const std::vector<std::string> public_keys = gather_strings(keys.public_z85, world, rank);
 
   std::unique_ptr<Coordinator> coordinator;
   if (rank == 0) {
-    status = guarded([&] {
+    status = exit_status_of([&] {
       install_termination_watch();
       CoordinatorConfig cfg;
       cfg.options = options;

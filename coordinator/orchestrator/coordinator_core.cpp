@@ -58,9 +58,9 @@ CoordinatorCore::CoordinatorCore(CoordinatorPlan plan, std::vector<WorkloadReque
     r.slots = plan_.slots.at(k);
     replicas_.push_back(std::move(r));
   }
-  open_loop_ = plan_.options.dispatch == Dispatch::kDynamic && !requests_.empty() &&
-               std::all_of(requests_.begin(), requests_.end(),
-                           [](const WorkloadRequest& r) { return r.scheduled_ns >= 0; });
+  // The core pushes scheduled requests itself only under dynamic dispatch; statically each
+  // leader gets its whole shard in go.
+  open_loop_ = plan_.options.dispatch == Dispatch::kDynamic && run_.open_loop;
   if (open_loop_) {
     schedule_.resize(requests_.size());
     std::iota(schedule_.begin(), schedule_.end(), uint64_t{0});
