@@ -1,5 +1,7 @@
 #include "serve/completion.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace tpbench::serve {
@@ -32,7 +34,8 @@ std::string sse_error(const ApiError& error) {
 }
 
 Completion::Completion(ResponseIdentity identity, const ApiRequest& request,
-                       std::vector<int32_t> prompt, int32_t max_tokens, const Tokenizer& tokenizer)
+                       std::vector<int32_t> prompt, int32_t max_tokens,
+                       std::vector<int32_t> stop_token_ids, const Tokenizer& tokenizer)
     : identity_(std::move(identity)),
       chat_(request.endpoint == openai::Endpoint::kChatCompletions),
       stream_(request.stream),
@@ -41,7 +44,7 @@ Completion::Completion(ResponseIdentity identity, const ApiRequest& request,
       stop_at_eos_(!request.ignore_eos),
       min_tokens_(request.min_tokens),
       max_tokens_(max_tokens),
-      eos_id_(tokenizer.eos_id()),
+      stop_token_ids_(std::move(stop_token_ids)),
       prompt_(std::move(prompt)),
       text_(tokenizer, prompt_) {}
 
@@ -76,18 +79,20 @@ std::string Completion::opening_frames() {
   return chunk("", {}, true, "", true);
 }
 
-std::string Completion::add_token(int32_t token) {
+std::string Completion::add_token(int32_t token, bool last) {
   if (finished()) return "";
-  std::string delta = text_.push(token);
-  const int32_t generated = static_cast<int32_t>(text_.ids().size());
-  const bool is_eos = stop_at_eos_ && token == eos_id_ && generated >= min_tokens_;
-  if (is_eos) {
+  generated_.push_back(token);
+  const int32_t generated = static_cast<int32_t>(generated_.size());
+  const bool is_stop =
+      stop_at_eos_ && generated >= min_tokens_ &&
+      std::find(stop_token_ids_.begin(), stop_token_ids_.end(), token) != stop_token_ids_.end();
+  std::string delta = is_stop ? "" : text_.push(token);  // the stop id adds no text
+  if (is_stop) {
     finish_reason_ = "stop";
-  } else if (generated >= max_tokens_) {
+  } else if (last || generated >= max_tokens_) {
     finish_reason_ = "length";
   }
   if (finished()) delta += text_.finish();
-  // The EOS id ends the text; a decode shows nothing for it anyway.
   full_text_ += delta;
   if (!stream_) return "";
   const bool with_prompt = !prompt_ids_sent_;

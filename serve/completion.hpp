@@ -4,9 +4,10 @@
 // chunk carries finish_reason; then the usage chunk with empty choices when include_usage, and
 // data: [DONE]) or the whole JSON body of a non-streaming answer.
 //
-// The engine generates exactly max_tokens. A request ends at max_tokens ("length") or, unless
-// ignore_eos, at the tokenizer's EOS once min_tokens ids were generated ("stop"; the EOS id is
-// in token_ids and the usage, not in the text).
+// The engine ends a request at max_tokens ("length") or, unless ignore_eos, at one of the
+// model's EOS ids (the stop ids) once min_tokens ids were generated ("stop"; the EOS id is in
+// token_ids and counts in the usage, but adds no text). add_token(token, last) learns the end
+// from the engine; a stop id or max_tokens also end it when the engine does not say so.
 // return_token_ids (vLLM's extension) adds "token_ids" (this chunk's ids; all of them in a
 // whole answer) to each choice and "prompt_token_ids" to the first chunk's choice.
 #include <cstdint>
@@ -14,10 +15,10 @@
 #include <vector>
 
 #include "engine/openai/openai_types.hpp"
-#include "tokenizer/tokenizer.hpp"
 #include "serve/api_error.hpp"
 #include "serve/api_request.hpp"
 #include "serve/incremental_text.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace tpbench::serve {
 
@@ -30,17 +31,18 @@ struct ResponseIdentity {
 class Completion {
  public:
   Completion(ResponseIdentity identity, const ApiRequest& request, std::vector<int32_t> prompt,
-             int32_t max_tokens, const Tokenizer& tokenizer);
+             int32_t max_tokens, std::vector<int32_t> stop_token_ids, const Tokenizer& tokenizer);
 
   std::string opening_frames();
-  // Adds the next generated id; when streaming, returns its frame(s). Ignored once finished().
-  std::string add_token(int32_t token);
+  // Adds the next generated id (last: the engine's last for this request); when streaming,
+  // returns its frame(s). Ignored once finished().
+  std::string add_token(int32_t token, bool last = false);
   bool finished() const { return !finish_reason_.empty(); }
   std::string closing_frames() const;
   std::string response_body() const;
 
   int32_t prompt_tokens() const { return static_cast<int32_t>(prompt_.size()); }
-  const std::vector<int32_t>& generated() const { return text_.ids(); }
+  const std::vector<int32_t>& generated() const { return generated_; }
 
  private:
   std::string chunk(const std::string& text, const std::vector<int32_t>& ids, bool with_prompt,
@@ -54,8 +56,9 @@ class Completion {
   bool stop_at_eos_;
   int32_t min_tokens_;
   int32_t max_tokens_;
-  int32_t eos_id_;
+  std::vector<int32_t> stop_token_ids_;
   std::vector<int32_t> prompt_;
+  std::vector<int32_t> generated_;
   IncrementalText text_;
   std::string full_text_;
   std::string finish_reason_;

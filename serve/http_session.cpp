@@ -25,8 +25,8 @@ std::string chunk_size_line(size_t size) {
   return buf;
 }
 
-// Keeps a session alive for the engine thread's callbacks, and lets the last reference go on
-// the io thread (a session must never be destroyed on the engine thread).
+// Keeps a session alive for the dispatcher thread's callbacks, and lets the last reference go on
+// the io thread (a session must never be destroyed on the dispatcher thread).
 struct IoThreadOwned {
   net::io_context& io;
   std::shared_ptr<HttpSession> session;
@@ -40,6 +40,21 @@ std::string models_body(const ServedModel& model) {
                          {"owned_by", "tpbench"}, {"root", model.name}, {"parent", nullptr}};
   if (model.max_context > 0) card["max_model_len"] = model.max_context;
   return nlohmann::json{{"object", "list"}, {"data", nlohmann::json::array({card})}}.dump();
+}
+
+std::string replicas_body(const std::vector<ReplicaCounters>& replicas) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const ReplicaCounters& r : replicas)
+    list.push_back({{"replica", r.replica},
+                    {"leader_rank", r.leader_rank},
+                    {"state", r.state},
+                    {"failure", r.failure.empty() ? nlohmann::json() : nlohmann::json(r.failure)},
+                    {"in_flight", r.in_flight},
+                    {"requests", r.requests},
+                    {"tokens", r.tokens},
+                    {"cancelled", r.cancelled},
+                    {"failures", r.failures}});
+  return nlohmann::json{{"replicas", std::move(list)}}.dump();
 }
 
 }  // namespace
@@ -132,6 +147,8 @@ void HttpSession::dispatch() {
   };
   if (target == "/health") {
     if (only(http::verb::get)) send(200, "", "text/plain");
+  } else if (target == "/tpbench/replicas") {
+    if (only(http::verb::get)) send(200, replicas_body(server_.service().counters()));
   } else if (target == "/v1/models") {
     if (only(http::verb::get)) send(200, models_body(server_.model()));
   } else if (auto endpoint = openai::endpoint_from_path(target)) {
@@ -162,36 +179,41 @@ void HttpSession::start_generation(openai::Endpoint endpoint) {
   EngineRequest engine_request;
   engine_request.prompt = p.prompt;
   engine_request.max_new_tokens = p.max_tokens;
+  engine_request.min_new_tokens = p.min_tokens;
+  engine_request.stop_token_ids = p.stop_token_ids;
   engine_request.sampling = p.sampling;
   completion_.emplace(std::move(identity), request, std::move(p.prompt), p.max_tokens,
-                      *model.tokenizer);
+                      std::move(p.stop_token_ids), *model.tokenizer);
   streaming_ = request.stream;
   stream_ended_ = false;
   header_written_ = false;
   pending_.clear();
-  if (streaming_) stream(completion_->opening_frames(), false);
 
   auto owner = std::make_shared<IoThreadOwned>(IoThreadOwned{server_.io(), shared_from_this()});
   generating_ = true;
-  generation_id_ = server_.service().submit(
+  const GenerationService::Submitted submitted = server_.service().submit(
       std::move(engine_request),
-      [owner](uint64_t id, int32_t token, int64_t) {
-        net::post(owner->io, [s = owner->session, id, token] { s->on_token(id, token); });
+      [owner](uint64_t id, int32_t token, bool finished, int64_t) {
+        net::post(owner->io,
+                  [s = owner->session, id, token, finished] { s->on_token(id, token, finished); });
       },
       [owner](uint64_t id, bool ok, const std::string& reason) {
         net::post(owner->io, [s = owner->session, id, ok, reason] { s->on_done(id, ok, reason); });
       });
+  generation_id_ = submitted.id;
+  replica_ = submitted.replica;
+  if (streaming_) stream(completion_->opening_frames(), false);
 }
 
 // A request's callbacks may still be queued when the next request on this connection has
 // started (the engine posts its last token and its end separately): each carries its id.
-void HttpSession::on_token(uint64_t id, int32_t token) {
+void HttpSession::on_token(uint64_t id, int32_t token, bool last) {
   if (!generating_ || !completion_ || id != generation_id_) return;
-  std::string frames = completion_->add_token(token);
+  std::string frames = completion_->add_token(token, last);
   if (streaming_ && !frames.empty()) stream(std::move(frames), false);
   if (completion_->finished()) {
-    // Stopped at EOS before max_tokens: the engine's remaining tokens are not wanted.
-    server_.service().cancel(generation_id_);
+    // An engine that went on past a stop id or max_tokens is told to stop.
+    if (!last) server_.service().cancel(generation_id_);
     generating_ = false;
     complete_generation();
   }
@@ -260,6 +282,7 @@ void HttpSession::stream(std::string frames, bool last) {
         "Server: tpbench_serve\r\n"
         "Content-Type: text/event-stream; charset=utf-8\r\n"
         "Cache-Control: no-cache\r\n";
+    if (replica_ >= 0) header += "X-Tpbench-Replica: " + std::to_string(replica_) + "\r\n";
     if (!http11_) keep_alive_ = false;
     header += http11_ ? "Transfer-Encoding: chunked\r\n" : "";
     header += keep_alive_ ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
@@ -314,6 +337,7 @@ void HttpSession::send(unsigned status, std::string body, const char* content_ty
       static_cast<http::status>(status), http11_ ? 11 : 10);
   response->set(http::field::server, "tpbench_serve");
   response->set(http::field::content_type, content_type);
+  if (replica_ >= 0) response->set("X-Tpbench-Replica", std::to_string(replica_));
   response->keep_alive(keep_alive_ && !server_.stopping());
   response->body() = std::move(body);
   response->prepare_payload();
@@ -330,6 +354,7 @@ void HttpSession::send_error(const ApiError& error) {
 }
 
 void HttpSession::finish_request() {
+  replica_ = -1;
   streaming_ = false;
   header_written_ = false;
   stream_ended_ = false;

@@ -1,7 +1,7 @@
 #pragma once
 // One HTTP/1.1 connection: reads a request, answers it (a whole JSON body, or an SSE stream
 // written as chunks while the engine produces tokens), then reads the next (keep-alive). All of
-// it runs on the server's io thread; the engine thread's callbacks are posted there.
+// it runs on the server's io thread; the dispatcher thread's callbacks are posted there.
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -43,7 +43,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void finish_request();
   void close();
 
-  void on_token(uint64_t id, int32_t token);
+  void on_token(uint64_t id, int32_t token, bool last);
   void on_done(uint64_t id, bool ok, const std::string& reason);
   void complete_generation();
   void stream(std::string frames, bool last);
@@ -66,6 +66,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool streaming_ = false;
   bool generating_ = false;  // the service may still call back
   uint64_t generation_id_ = 0;
+  int replica_ = -1;  // the replica generating it (the X-Tpbench-Replica header)
   // The SSE stream: bytes waiting, the write in progress, whether the last frame is queued.
   std::string header_pending_;  // the response header, written with the first chunk
   std::string pending_;

@@ -1,6 +1,8 @@
 #include "serve/served_model.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <filesystem>
 #include <fstream>
 
@@ -32,6 +34,30 @@ int32_t config_max_context(const std::string& model_dir) {
   return 0;
 }
 
+// eos_token_id of MODEL_DIR/file (an id or a list of ids), appended to ids; nothing when the file
+// or the key is absent or null.
+void append_eos_ids(const std::string& model_dir, const char* file, std::vector<int32_t>& ids) {
+  const std::filesystem::path path = std::filesystem::path(model_dir) / file;
+  std::ifstream in(path);
+  if (!in) return;
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path.string() + ": " + e.what());
+  }
+  if (!config.is_object()) return;
+  auto it = config.find("eos_token_id");
+  if (it == config.end() || it->is_null()) return;
+  const nlohmann::json list = it->is_array() ? *it : nlohmann::json::array({*it});
+  for (const nlohmann::json& id : list) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+      throw InputError(path.string() + ": eos_token_id must be a token id or a list of them");
+    const auto value = static_cast<int32_t>(id.get<int64_t>());
+    if (std::find(ids.begin(), ids.end(), value) == ids.end()) ids.push_back(value);
+  }
+}
+
 }  // namespace
 
 ServedModel load_served_model(const std::string& model_dir, std::string name) {
@@ -43,6 +69,10 @@ ServedModel load_served_model(const std::string& model_dir, std::string name) {
   m.max_context = config_max_context(model_dir);
   m.vocab_size = read_vocab_size(model_dir).value_or(0);
   m.tokenizer = load_tokenizer(model_dir);
+  append_eos_ids(model_dir, "config.json", m.eos_token_ids);
+  append_eos_ids(model_dir, "generation_config.json", m.eos_token_ids);
+  if (m.eos_token_ids.empty() && m.tokenizer->eos_id() >= 0)
+    m.eos_token_ids.push_back(m.tokenizer->eos_id());
   return m;
 }
 
@@ -88,6 +118,8 @@ std::variant<PreparedRequest, ApiError> prepare_request(const ApiRequest& r,
                            std::to_string(p.max_tokens) + " for the completion).",
                        chat ? "max_completion_tokens" : "max_tokens");
 
+  p.min_tokens = r.min_tokens;
+  if (!r.ignore_eos) p.stop_token_ids = model.eos_token_ids;
   p.sampling.temperature = static_cast<float>(r.temperature);
   p.sampling.top_p = static_cast<float>(r.top_p);
   p.sampling.top_k = r.top_k;

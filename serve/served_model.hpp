@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "tokenizer/tokenizer.hpp"
 #include "serve/api_request.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace tpbench::serve {
 
@@ -19,6 +19,9 @@ struct ServedModel {
   int64_t created = 0;      // unix seconds, /v1/models
   int32_t max_context = 0;  // config.json max_position_embeddings; 0 = unknown
   int32_t vocab_size = 0;   // 0 = unknown
+  // The ids that end a request unless it asks for ignore_eos: config.json's eos_token_id (an id
+  // or a list) and generation_config.json's, when either file gives one; else the tokenizer's EOS.
+  std::vector<int32_t> eos_token_ids;
   std::unique_ptr<Tokenizer> tokenizer;
 };
 
@@ -28,13 +31,15 @@ ServedModel load_served_model(const std::string& model_dir, std::string name);
 struct PreparedRequest {
   std::vector<int32_t> prompt;
   int32_t max_tokens = 0;
+  int32_t min_tokens = 0;
+  std::vector<int32_t> stop_token_ids;  // the model's EOS ids; none with ignore_eos
   SamplingParams sampling;
 };
 
 // The prompt (chat: through the plain template; text: encoded with BOS), max_tokens (default:
-// 16 for completions, the rest of the context for chat) and sampling. Errors: unknown model
-// (404), token ids outside the vocabulary, an empty prompt, prompt + max_tokens over the
-// context (400).
+// 16 for completions, the rest of the context for chat), min_tokens, the stop ids and sampling.
+// Errors: unknown model (404), token ids outside the vocabulary, an empty prompt, prompt +
+// max_tokens over the context (400).
 std::variant<PreparedRequest, ApiError> prepare_request(const ApiRequest& request,
                                                         const ServedModel& model);
 

@@ -155,6 +155,12 @@ const char* kind_name(MsgKind kind) {
       return "record-batch";
     case MsgKind::kStop:
       return "stop";
+    case MsgKind::kServeRequests:
+      return "serve-requests";
+    case MsgKind::kServeCancel:
+      return "serve-cancel";
+    case MsgKind::kServeEvents:
+      return "serve-events";
   }
   return "unknown";
 }

@@ -96,4 +96,50 @@ struct RecordBatchMsg {
   MSGPACK_DEFINE_MAP(replica, seq, records);
 };
 
+// tpbench_serve. The front end numbers requests (ids unique in the server's life); a leader
+// answers with one ServeEventsMsg per engine step that produced a token or a failure.
+struct ServeRequest {
+  uint64_t id = 0;
+  std::vector<int32_t> prompt;
+  int32_t max_new_tokens = 0;
+  int32_t min_new_tokens = 0;
+  std::vector<int32_t> stop_token_ids;  // empty: exactly max_new_tokens (ignore_eos)
+  int32_t top_k = 1;
+  float top_p = 1.0f;
+  float temperature = 1.0f;
+  uint64_t seed = 0;
+  MSGPACK_DEFINE_MAP(id, prompt, max_new_tokens, min_new_tokens, stop_token_ids, top_k, top_p,
+                     temperature, seed);
+};
+
+struct ServeRequestsMsg {
+  std::vector<ServeRequest> requests;
+  MSGPACK_DEFINE_MAP(requests);
+};
+
+// No token or failure comes for these ids afterwards (the engine frees what they held).
+struct ServeCancelMsg {
+  std::vector<uint64_t> ids;
+  MSGPACK_DEFINE_MAP(ids);
+};
+
+struct ServeToken {
+  uint64_t id = 0;
+  int32_t token = 0;
+  bool finished = false;  // the request's last token
+  MSGPACK_DEFINE_MAP(id, token, finished);
+};
+
+struct ServeFailure {
+  uint64_t id = 0;
+  std::string reason;
+  MSGPACK_DEFINE_MAP(id, reason);
+};
+
+struct ServeEventsMsg {
+  std::vector<ServeToken> tokens;  // in the order the step produced them
+  std::vector<ServeFailure> failures;
+  MSGPACK_DEFINE_MAP(tokens, failures);
+};
+
 }  // namespace tpbench::wire

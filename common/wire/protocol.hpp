@@ -1,5 +1,6 @@
 #pragma once
-// The coordinator <-> worker protocol: its version and the kinds of message it carries.
+// The coordinator <-> worker protocol (profile_throughput) and the front end <-> leader protocol
+// (tpbench_serve): its version and the kinds of message they carry.
 // Every frame on the wire starts with a Header naming the version, so a rank built from
 // another tpbench revision is refused by name instead of garbling the run.
 #include <msgpack.hpp>
@@ -10,7 +11,7 @@
 namespace tpbench::wire {
 
 // Bump whenever a message's fields or meaning change.
-inline constexpr uint32_t kProtocolVersion = 5;
+inline constexpr uint32_t kProtocolVersion = 6;
 
 enum class MsgKind : int32_t {
   kHello = 1,         // rank -> coordinator (presence socket): who I am
@@ -25,6 +26,10 @@ enum class MsgKind : int32_t {
   kDone = 10,         // leader -> coordinator: all my requests ended; replica stats
   kRecordBatch = 11,  // leader -> coordinator (records socket): finished requests
   kStop = 12,         // coordinator -> leader: --timeout: take no more requests, end now
+  // tpbench_serve (its leaders also send ready, error and done, and get stop: shut down).
+  kServeRequests = 13,  // front end -> leader: requests to add to the engine
+  kServeCancel = 14,    // front end -> leader: requests to end now
+  kServeEvents = 15,    // leader -> front end: one engine step's tokens and failures
 };
 
 const char* kind_name(MsgKind kind);

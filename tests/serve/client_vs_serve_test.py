@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """tpbench's own client against tpbench's own server: `profile_throughput --backend openai`
-(N client ranks under mpirun) against `tpbench_serve` (stories260K, cpu backend, greedy) must
-generate the same token ids as the in-process run (`--backend cpu`), request for request.
+(N client ranks under mpirun) against `tpbench_serve` (R replicas of one rank, stories260K, cpu
+backend, greedy) must generate the same token ids as the in-process run (`--backend cpu`),
+request for request.
 
 usage: client_vs_serve_test.py --profile profile_throughput --serve tpbench_serve --source REPO
-       --mpiexec "mpirun ..." --clients N
+       --mpiexec "mpirun ..." --clients N [--server-replicas R]
 """
 import argparse
 import json
@@ -48,8 +49,9 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--mpiexec", required=True)
     ap.add_argument("--clients", type=int, default=1)
+    ap.add_argument("--server-replicas", type=int, default=1)
     a = ap.parse_args()
-    serve.ARGS = argparse.Namespace(source=a.source, mpiexec=a.mpiexec, exe=a.serve, np=1)
+    serve.ARGS = argparse.Namespace(source=a.source, mpiexec=a.mpiexec, exe=a.serve, np=1, tp=1)
 
     work = tempfile.mkdtemp(prefix="tpbench-client-serve-")
     model = serve.make_model(work)
@@ -62,7 +64,7 @@ def main():
 
     local = run_profile(a, 1, model, dataset, os.path.join(work, "local.jsonl"),
                         ["--backend", "cpu"])
-    server = serve.Server(model, ["--backend", "cpu"], np=1)
+    server = serve.Server(model, ["--backend", "cpu"], np=a.server_replicas, tp=1)
     try:
         remote = run_profile(a, a.clients, model, dataset, os.path.join(work, "remote.jsonl"),
                              ["--backend", "openai", "--base-url", server.url(""),
@@ -86,8 +88,8 @@ def main():
             fail("request %d: tokens (prompt, output) remote (%d, %d), local (%d, %d)" %
                  (i, got["prompt_tokens"], got["output_tokens"], want["prompt_tokens"],
                   want["output_tokens"]))
-    print("OK: %d requests over %d client rank(s), the same ids as in-process" %
-          (REQUESTS, a.clients))
+    print("OK: %d requests over %d client rank(s) and %d server replica(s), the same ids as "
+          "in-process" % (REQUESTS, a.clients, a.server_replicas))
 
 
 if __name__ == "__main__":

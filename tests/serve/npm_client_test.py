@@ -96,7 +96,7 @@ def main():
     with open(os.path.join(data, "stories260K-greedy-from-bos.txt")) as f:
         golden = [int(t) for t in f.read().split()]
     decoder = Llama2cDecoder(os.path.join(data, "stories260K-tok512.bin"), a.source)
-    serve.ARGS = argparse.Namespace(source=a.source, mpiexec=a.mpiexec, exe=a.serve, np=1)
+    serve.ARGS = argparse.Namespace(source=a.source, mpiexec=a.mpiexec, exe=a.serve, np=1, tp=1)
 
     with tempfile.TemporaryDirectory(prefix="tpbench-npm-client-") as work:
         model = serve.make_model(work)

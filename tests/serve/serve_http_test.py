@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
-"""tpbench_serve over HTTP, started with mpirun as users start it, on stories260K and the cpu
-backend (the sim backend for the shutdown cases, whose steps take a fixed time). Clients:
-`curl -N` and Python's http.client. References: stories260K's golden greedy ids (computed by two
-independent fp32 passes), request for request, streaming and not.
+"""tpbench_serve over HTTP, started with mpirun as users start it (-np N --tp T: N/T replicas
+behind one front end), on stories260K and the cpu backend (the sim backend for the shutdown
+cases, whose steps take a fixed time). Clients: `curl -N` and Python's http.client. References:
+stories260K's golden greedy ids (computed by two independent fp32 passes), request for request,
+streaming and not.
 
-usage: serve_http_test.py --exe tpbench_serve --source REPO --mpiexec "mpirun ..." --np N
+Stop ids: stories260K's greedy text never reaches its EOS (id 2; llama2.c's stories end with BOS
+instead), so the served model's generation_config.json also names STOP_ID, a token the golden
+greedy output first reaches at GOLDEN[STOP_AT] (the documented rule: config.json's and
+generation_config.json's eos_token_id are the stop ids).
+
+usage: serve_http_test.py --exe tpbench_serve --source REPO --mpiexec "mpirun ..." --np N [--tp T]
        [unittest args]
 """
 import argparse
@@ -23,11 +29,13 @@ import unittest
 
 ARGS = None
 GOLDEN = []
+STOP_ID, STOP_AT = 278, 73  # GOLDEN[73] == 278, its only occurrence in GOLDEN
 LISTENING = re.compile(r"listening on http://([^:\s]+):(\d+) \(model (\S+), pid (\d+)\)")
 
 
-def make_model(work):
-    """stories260K as a Hugging Face folder with a SentencePiece tokenizer.model."""
+def make_model(work, stop_id=None):
+    """stories260K as a Hugging Face folder with a SentencePiece tokenizer.model; with stop_id, a
+    generation_config.json whose eos_token_id is [2, stop_id]."""
     model = os.path.join(work, "stories260K")
     data = os.path.join(ARGS.source, "data", "models", "stories260K")
     scripts = os.path.join(ARGS.source, "scripts")
@@ -36,16 +44,20 @@ def make_model(work):
     subprocess.run([sys.executable, os.path.join(scripts, "llama2c_tokenizer_model.py"),
                     os.path.join(data, "stories260K-tok512.bin"),
                     os.path.join(model, "tokenizer.model")], check=True, capture_output=True)
+    if stop_id is not None:
+        with open(os.path.join(model, "generation_config.json"), "w") as f:
+            json.dump({"bos_token_id": 1, "eos_token_id": [2, stop_id]}, f)
     return model
 
 
 class Server:
     """mpirun -np N tpbench_serve MODEL --port 0 ...; waits for its "listening on" line."""
 
-    def __init__(self, model, extra=(), np=None):
+    def __init__(self, model, extra=(), np=None, tp=None):
         np = np or ARGS.np
+        tp = tp or (ARGS.tp if np == ARGS.np else np)
         cmd = ARGS.mpiexec.split() + ["-np", str(np), ARGS.exe, model, "--port", "0",
-                                      "--tp", str(np)] + list(extra)
+                                      "--tp", str(tp)] + list(extra)
         env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=env)
@@ -86,8 +98,8 @@ class Server:
             self.proc.wait()
 
 
-def request(server, method, path, body=None, conn=None):
-    """(status, parsed JSON or raw text)."""
+def request(server, method, path, body=None, conn=None, headers_out=None):
+    """(status, parsed JSON or raw text); headers_out (a dict) receives the response headers."""
     own = conn is None
     conn = conn or server.connect()
     payload = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
@@ -95,6 +107,8 @@ def request(server, method, path, body=None, conn=None):
     conn.request(method, path, body=payload, headers=headers)
     resp = conn.getresponse()
     raw = resp.read().decode()
+    if headers_out is not None:
+        headers_out.update({k.lower(): v for k, v in resp.getheaders()})
     if own:
         conn.close()
     try:
@@ -160,7 +174,7 @@ class ServeOnStories(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.TemporaryDirectory()
-        cls.model = make_model(cls.work.name)
+        cls.model = make_model(cls.work.name, stop_id=STOP_ID)
         extra = ["--backend", "cpu"]
         cls.name = "stories260K"  # the MODEL folder's name
         if ARGS.np > 1:
@@ -259,19 +273,115 @@ class ServeOnStories(unittest.TestCase):
                                {"prompt": "Once", "max_tokens": 3, "temperature": 0})
         self.assertEqual(body["choices"][0]["text"], " upon a time")
 
-    def test_client_gone_mid_stream(self):
-        """A client that hangs up mid-stream costs the server nothing but the dropped tokens."""
+    def replica_counters(self):
+        status, body = request(self.server, "GET", "/tpbench/replicas")
+        self.assertEqual(status, 200, body)
+        return body["replicas"]
+
+    def wait_idle(self):
+        """The counters once no request is in flight (a cancel reaches them asynchronously)."""
+        deadline = time.time() + 30
+        while True:
+            replicas = self.replica_counters()
+            if all(r["in_flight"] == 0 for r in replicas) or time.time() > deadline:
+                return replicas
+            time.sleep(0.05)
+
+    def test_client_gone_mid_stream_cancels_its_request(self):
+        """A client that hangs up mid-stream: its request is cancelled, the engine stops
+        generating it (far fewer tokens than max_tokens), and the server goes on serving."""
+        max_tokens = 500
         for _ in range(3):
+            before = self.wait_idle()
             conn = self.server.connect()
             conn.request("POST", "/v1/completions",
-                         body=json.dumps(greedy_body(1, 200, stream=True)),
+                         body=json.dumps(greedy_body(1, max_tokens, stream=True)),
                          headers={"Content-Type": "application/json"})
             resp = conn.getresponse()
             self.assertEqual(resp.status, 200)
             self.assertTrue(resp.read1(1 << 16).startswith(b"data: "))
             conn.sock.close()
             conn.close()
+            self.wait_idle()
+            time.sleep(0.3)  # tokens of a request the engine went on generating would arrive
+            after = self.replica_counters()
+            cancelled = sum(a["cancelled"] - b["cancelled"] for a, b in zip(after, before))
+            tokens = sum(a["tokens"] - b["tokens"] for a, b in zip(after, before))
+            self.assertEqual(cancelled, 1, after)
+            self.assertLess(tokens, max_tokens - 100, after)
         self.assert_serving()
+
+    def test_replicas_share_requests(self):
+        """Concurrent requests spread over every replica (X-Tpbench-Replica), each with the golden
+        ids; /tpbench/replicas lists every replica serving."""
+        replicas = self.replica_counters()
+        self.assertEqual([r["replica"] for r in replicas], list(range(ARGS.np // ARGS.tp)))
+        self.assertEqual([r["leader_rank"] for r in replicas],
+                         list(range(0, ARGS.np, ARGS.tp)))
+        self.assertTrue(all(r["state"] == "serving" for r in replicas), replicas)
+        results = queue.Queue()
+
+        def one(i):
+            headers = {}
+            status, body = request(self.server, "POST", "/v1/completions",
+                                   greedy_body(1 + 7 * i, 60), headers_out=headers)
+            results.put((i, status, body, headers.get("x-tpbench-replica")))
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        served = set()
+        for _ in range(8):
+            i, status, body, replica = results.get_nowait()
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["choices"][0]["token_ids"], expected_ids(1 + 7 * i, 60))
+            served.add(int(replica))
+        self.assertEqual(served, set(range(ARGS.np // ARGS.tp)))
+
+    def test_stop_id_ends_the_request(self):
+        """Without ignore_eos a request ends at a stop id: finish_reason "stop", the id counted
+        and in token_ids, no text of its own; streamed, the last chunk says "stop"."""
+        body = {"prompt": [1], "max_tokens": 120, "temperature": 0, "return_token_ids": True}
+        status, answer = request(self.server, "POST", "/v1/completions", body)
+        self.assertEqual(status, 200, answer)
+        choice = answer["choices"][0]
+        self.assertEqual(choice["token_ids"], GOLDEN[:STOP_AT + 1])
+        self.assertEqual(choice["finish_reason"], "stop")
+        self.assertEqual(answer["usage"]["completion_tokens"], STOP_AT + 1)
+        status, text_only = request(self.server, "POST", "/v1/completions",
+                                    greedy_body(1, STOP_AT))
+        self.assertEqual(choice["text"], text_only["choices"][0]["text"])
+        events = stream_curl(self.server, "/v1/completions", dict(body, stream=True))
+        chunks = [e for e in events if isinstance(e, dict) and e["choices"]]
+        self.assertEqual(stream_ids(events), (GOLDEN[:STOP_AT + 1], choice["text"]))
+        self.assertEqual(chunks[-1]["choices"][0]["finish_reason"], "stop")
+        self.assertEqual(chunks[-1]["choices"][0]["text"], "")
+        # ignore_eos: exactly max_tokens, through the stop id.
+        status, ignoring = request(self.server, "POST", "/v1/completions",
+                                   dict(body, ignore_eos=True))
+        self.assertEqual(ignoring["choices"][0]["token_ids"], GOLDEN[:120])
+        self.assertEqual(ignoring["choices"][0]["finish_reason"], "length")
+
+    def test_min_tokens_masks_stop_ids(self):
+        """min_tokens past the stop id: no stop id among the first min_tokens tokens (the engine
+        masks them), at least min_tokens tokens, and a stop id only as the last one."""
+        min_tokens = STOP_AT + 11
+        status, answer = request(self.server, "POST", "/v1/completions",
+                                 {"prompt": [1], "max_tokens": 200, "min_tokens": min_tokens,
+                                  "temperature": 0, "return_token_ids": True})
+        self.assertEqual(status, 200, answer)
+        choice = answer["choices"][0]
+        ids = choice["token_ids"]
+        self.assertEqual(ids[:STOP_AT], GOLDEN[:STOP_AT])
+        self.assertGreaterEqual(len(ids), min_tokens)
+        self.assertFalse({2, STOP_ID} & set(ids[:min_tokens - 1]), ids)
+        self.assertFalse({2, STOP_ID} & set(ids[:-1]), ids)
+        if choice["finish_reason"] == "stop":
+            self.assertIn(ids[-1], (2, STOP_ID))
+        else:
+            self.assertEqual((choice["finish_reason"], len(ids)), ("length", 200))
 
     def test_chat_template(self):
         messages = [{"role": "system", "content": "Tell a story."},
@@ -476,7 +586,7 @@ class CommandLine(unittest.TestCase):
         self.assertIn(needle, errors[0])
 
     def test_bad_flags(self):
-        tp = ["--tp", str(ARGS.np)]
+        tp = ["--tp", str(ARGS.tp)]
         self.expect_exit_2([self.model, "--port", "70000"] + tp, "--port")
         self.expect_exit_2([self.model, "--port", "x"] + tp, "--port")
         self.expect_exit_2([self.model, "--backend", "tpu"] + tp, "--backend")
@@ -484,9 +594,9 @@ class CommandLine(unittest.TestCase):
         self.expect_exit_2([self.model, "--max-batch-size", "-3"] + tp, "--max-batch-size")
         self.expect_exit_2([self.model, "--host", "--port", "1"] + tp, "--host")
 
-    def test_np_must_equal_tp(self):
+    def test_tp_must_divide_the_world(self):
         self.expect_exit_2([self.model, "--tp", str(ARGS.np + 1), "--backend", "cpu"],
-                           "several replicas behind one front end come later")
+                           "--tp %d does not divide the world size %d" % (ARGS.np + 1, ARGS.np))
 
     def test_model_without_tokenizer(self):
         bare = os.path.join(self.work.name, "bare")
@@ -494,7 +604,7 @@ class CommandLine(unittest.TestCase):
         with open(os.path.join(self.model, "config.json")) as src, \
                 open(os.path.join(bare, "config.json"), "w") as dst:
             dst.write(src.read())
-        self.expect_exit_2([bare, "--tp", str(ARGS.np), "--backend", "cpu", "--port", "0"],
+        self.expect_exit_2([bare, "--tp", str(ARGS.tp), "--backend", "cpu", "--port", "0"],
                            bare)
 
     def test_port_in_use(self):
@@ -503,7 +613,7 @@ class CommandLine(unittest.TestCase):
             taken.bind(("127.0.0.1", 0))
             taken.listen(1)
             port = taken.getsockname()[1]
-            self.expect_exit_2([self.model, "--tp", str(ARGS.np), "--backend", "cpu",
+            self.expect_exit_2([self.model, "--tp", str(ARGS.tp), "--backend", "cpu",
                                 "--port", str(port)], "--port %d" % port)
 
     def test_help(self):
@@ -523,11 +633,14 @@ def main():
     parser.add_argument("--source", required=True)
     parser.add_argument("--mpiexec", required=True)
     parser.add_argument("--np", type=int, default=1)
+    parser.add_argument("--tp", type=int, default=0, help="default: --np (one replica)")
     ARGS, rest = parser.parse_known_args()
+    ARGS.tp = ARGS.tp or ARGS.np
     with open(os.path.join(ARGS.source, "data", "models", "stories260K",
                            "stories260K-greedy-from-bos.txt")) as f:
         GOLDEN = [int(t) for t in f.read().split()]
     assert len(GOLDEN) == 256
+    assert GOLDEN.index(STOP_ID) == STOP_AT and GOLDEN.count(STOP_ID) == 1
     unittest.main(argv=[sys.argv[0], "-v"] + rest)
 
 

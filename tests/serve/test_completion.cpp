@@ -43,8 +43,8 @@ ApiRequest streaming(openai::Endpoint endpoint = openai::Endpoint::kCompletions)
   return r;
 }
 
-Completion make(const ApiRequest& r, int32_t max_tokens) {
-  return Completion({"cmpl-7", "m", 123}, r, {1, 3}, max_tokens, pieces());
+Completion make(const ApiRequest& r, int32_t max_tokens, std::vector<int32_t> stop_ids = {2}) {
+  return Completion({"cmpl-7", "m", 123}, r, {1, 3}, max_tokens, std::move(stop_ids), pieces());
 }
 
 TEST(Completion, StreamFramesOneChunkPerTokenThenUsageAndDone) {
@@ -127,6 +127,37 @@ TEST(Completion, EosStopsUnlessIgnoredOrBeforeMinTokens) {
   Completion d = make(ignoring, 3);
   for (int32_t id : {2, 2, 2}) d.add_token(id);
   EXPECT_EQ(json::parse(d.response_body())["choices"][0]["finish_reason"], "length");
+}
+
+// The model's stop ids (generation_config.json may name several): the one that ends the request
+// counts and is in token_ids but adds no text, even one that has a text of its own.
+TEST(Completion, AnyStopIdEndsWithoutText) {
+  ApiRequest r = streaming();
+  r.ignore_eos = false;
+  Completion c = make(r, 10, {2, 8});
+  c.add_token(3);
+  const std::vector<json> last = frames_of(c.add_token(8, /*last=*/true));
+  ASSERT_TRUE(c.finished());
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0]["choices"][0]["text"], "");
+  EXPECT_EQ(last[0]["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(last[0]["choices"][0]["token_ids"], json({8}));
+  const std::vector<json> usage = frames_of(c.closing_frames());
+  EXPECT_EQ(usage[0]["usage"]["completion_tokens"], 2);
+}
+
+// The engine's last token ends the answer ("length") even before max_tokens.
+TEST(Completion, EngineLastTokenEndsIt) {
+  ApiRequest r = streaming();
+  r.stream = false;
+  Completion c = make(r, 10);
+  c.add_token(3);
+  EXPECT_FALSE(c.finished());
+  c.add_token(4, /*last=*/true);
+  ASSERT_TRUE(c.finished());
+  const json body = json::parse(c.response_body());
+  EXPECT_EQ(body["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(body["choices"][0]["text"], "a b");
 }
 
 TEST(Completion, WholeChatAnswerAndErrorFrames) {
