@@ -227,5 +227,35 @@ TEST(WireMessages, RecordBatchRejectsWrongTypes) {
   EXPECT_THROW(decode_record_batch(buf.data(), buf.size(), out), WireError);
 }
 
+// tpbench_serve's messages: every field survives, ids past 2^32 and an empty stop list too.
+TEST(WireMessages, ServeRequestsCancelEvents) {
+  ServeRequest r{(1ull << 40) + 3, {1, 17, 300}, 64, 5, {2, 278}, 40, 0.9f, 0.7f, 99};
+  ServeRequestsMsg batch = roundtrip(ServeRequestsMsg{{r, ServeRequest{}}});
+  ASSERT_EQ(batch.requests.size(), 2u);
+  const ServeRequest& out = batch.requests[0];
+  EXPECT_EQ(out.id, r.id);
+  EXPECT_EQ(out.prompt, r.prompt);
+  EXPECT_EQ(out.max_new_tokens, 64);
+  EXPECT_EQ(out.min_new_tokens, 5);
+  EXPECT_EQ(out.stop_token_ids, (std::vector<int32_t>{2, 278}));
+  EXPECT_EQ(out.top_k, 40);
+  EXPECT_FLOAT_EQ(out.top_p, 0.9f);
+  EXPECT_FLOAT_EQ(out.temperature, 0.7f);
+  EXPECT_EQ(out.seed, 99u);
+  EXPECT_TRUE(batch.requests[1].stop_token_ids.empty());
+  EXPECT_EQ(roundtrip(ServeCancelMsg{{7, 1ull << 50}}).ids, (std::vector<uint64_t>{7, 1ull << 50}));
+  ServeEventsMsg events =
+      roundtrip(ServeEventsMsg{{{4, 11, false}, {5, 2, true}}, {{6, "too long"}}});
+  ASSERT_EQ(events.tokens.size(), 2u);
+  EXPECT_EQ(events.tokens[1].id, 5u);
+  EXPECT_EQ(events.tokens[1].token, 2);
+  EXPECT_TRUE(events.tokens[1].finished);
+  EXPECT_FALSE(events.tokens[0].finished);
+  ASSERT_EQ(events.failures.size(), 1u);
+  EXPECT_EQ(events.failures[0].id, 6u);
+  EXPECT_EQ(events.failures[0].reason, "too long");
+  EXPECT_STREQ(kind_name(MsgKind::kServeEvents), "serve-events");
+}
+
 }  // namespace
 }  // namespace tpbench::wire
