@@ -33,11 +33,21 @@ inline bool is_greedy(const SamplingParams& params) {
   return params.top_k == 1 || params.temperature <= 0.0f;
 }
 
+// The most stop tokens one request may name (a GPU sampler reserves room for them per row).
+inline constexpr size_t kMaxStopTokenIds = 16;
+
 struct EngineRequest {
   uint64_t id = 0;
   std::vector<int32_t> prompt;
-  std::string prompt_text;     // --backend openai with --prompt-format text: what is sent
-  int32_t max_new_tokens = 0;  // generated exactly (ignore_eos)
+  std::string prompt_text;  // --backend openai with --prompt-format text: what is sent
+  // At most this many tokens; exactly this many when stop_token_ids is empty (ignore_eos, the
+  // benchmark's rule).
+  int32_t max_new_tokens = 0;
+  // The request ends after it generates one of these (that token is its last: reported with
+  // finished set and counted). A server's EOS ids unless the client asked for ignore_eos.
+  std::vector<int32_t> stop_token_ids;
+  // Stop tokens cannot be sampled (their logits are masked) until this many tokens exist.
+  int32_t min_new_tokens = 0;
   SamplingParams sampling;
 };
 
@@ -78,6 +88,9 @@ class Engine {
   virtual StepResult step() = 0;
   // Requests added and not yet finished or failed.
   virtual size_t pending() const = 0;
+  // Ends a request now, between steps: no token or failure is reported for it afterwards and
+  // whatever it held (KV blocks, a transfer) is released. An id not pending is ignored.
+  virtual void cancel(uint64_t id) = 0;
   // Ends the run: no step() after it; a leader's followers leave run_follower(). Idempotent.
   virtual void shutdown() = 0;
   virtual EngineStats stats() const = 0;
@@ -97,6 +110,7 @@ class EngineDecorator : public Engine {
   void add(EngineRequest request) override { inner_->add(std::move(request)); }
   StepResult step() override { return inner_->step(); }
   size_t pending() const override { return inner_->pending(); }
+  void cancel(uint64_t id) override { inner_->cancel(id); }
   void run_follower() override { inner_->run_follower(); }
   void shutdown() override { inner_->shutdown(); }
   EngineStats stats() const override { return inner_->stats(); }

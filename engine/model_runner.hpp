@@ -44,6 +44,9 @@ struct SamplingRow {
   SamplingParams params;  // its seed is already in stream_key
   uint64_t stream_key = 0;
   uint64_t draw_index = 0;
+  // Tokens this draw may not return: their logits count as -inf (a request's stop tokens until
+  // it has min_new_tokens). At most kMaxStopTokenIds, each below the vocabulary size.
+  std::vector<int32_t> masked_tokens;
 };
 
 class ModelRunner {

@@ -84,7 +84,7 @@ class TypedForwardPass final : public ForwardPass {
 
   void forward(const StepMetadata& m, std::vector<float>& logits, bool copy_logits) override {
     logits.clear();
-    const float* full = run(m);
+    float* full = run(m);
     const int64_t n = static_cast<int64_t>(m.logit_rows.size());
     if (copy_logits && n > 0) {
       logits.resize(n * ctx_.config.vocab_size);
@@ -101,7 +101,7 @@ class TypedForwardPass final : public ForwardPass {
     TPBENCH_CHECK(
         static_cast<int64_t>(rows.size()) == n,
         std::to_string(rows.size()) + " sampling rows for " + std::to_string(n) + " logit rows");
-    const float* full = run(m);
+    float* full = run(m);
     if (n == 0) {  // chunked prefill, no chunk ends this step: still one step, fully done
       tokens.clear();
       CUDA_CHECK(cudaStreamSynchronize(ctx_.stream));
@@ -120,7 +120,7 @@ class TypedForwardPass final : public ForwardPass {
  private:
   // Queues the step; returns the device logits [meta.logit_rows.size(), vocab] (valid once the
   // stream gets there).
-  const float* run(const StepMetadata& m) {
+  float* run(const StepMetadata& m) {
     TPBENCH_CHECK(kv_.allocated(), "forward before allocate_kv");
     timing_ = nullptr;
     if (m.n_tokens() == 0) return arena_.logits();
@@ -134,7 +134,7 @@ class TypedForwardPass final : public ForwardPass {
     return run_eager(m);
   }
 
-  const float* run_eager(const StepMetadata& m) {
+  float* run_eager(const StepMetadata& m) {
     const StepArgs args = upload_.upload(m, ctx_.stream);
     lap(StepPhase::kUpload);
     model_.enqueue(args, timing_);

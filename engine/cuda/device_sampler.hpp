@@ -11,6 +11,7 @@
 
 #include "engine/cuda/device_memory.hpp"
 #include "engine/model_runner.hpp"
+#include "kernels/cuda/mask_tokens.cuh"
 #include "kernels/cuda/sample_rows.cuh"
 
 namespace tpbench {
@@ -20,9 +21,10 @@ class DeviceSampler {
   DeviceSampler(int64_t max_rows, int64_t vocab, bool draws);
 
   // Queues the sampling of `logits` [rows.size(), vocab] (device) and the copy of the ids to
-  // pinned host memory on `stream`. Throws InternalError for more rows than max_rows, or for a
-  // row to draw from when the sampler was built without draws.
-  void enqueue(const float* logits, const std::vector<SamplingRow>& rows, cudaStream_t stream);
+  // pinned host memory on `stream`; each row's masked_tokens are first set to -inf in `logits`.
+  // Throws InternalError for more rows than max_rows, more than kMaxStopTokenIds masked tokens
+  // in a row, or a row to draw from when the sampler was built without draws.
+  void enqueue(float* logits, const std::vector<SamplingRow>& rows, cudaStream_t stream);
   // Once the stream has synchronized: the ids of the last enqueue.
   void read(std::vector<int32_t>& tokens) const;
 
@@ -32,8 +34,9 @@ class DeviceSampler {
   bool draws_ = false;
   int64_t last_rows_ = 0;
   std::vector<cuda::SampleRowParams> params_;
-  PinnedBuffer params_host_, tokens_host_;
-  DeviceArray<unsigned char> params_dev_, workspace_;
+  std::vector<cuda::MaskedToken> masked_;
+  PinnedBuffer params_host_, tokens_host_, masked_host_;
+  DeviceArray<unsigned char> params_dev_, workspace_, masked_dev_;
   DeviceArray<int32_t> tokens_dev_;
 };
 

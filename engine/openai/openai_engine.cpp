@@ -90,6 +90,12 @@ class OpenAiEngine final : public Engine, public HttpStreamSink {
 
   size_t pending() const override { return streams_.size(); }
 
+  void cancel(uint64_t id) override {
+    if (streams_.erase(id) == 0) return;
+    client_->cancel(id);
+    std::erase_if(result_.tokens, [id](const StepResult::Token& t) { return t.request_id == id; });
+  }
+
   void run_follower() override {
     throw std::logic_error("--backend openai runs one client per rank (tp 1): no followers");
   }

@@ -57,8 +57,14 @@ void BatchedEngine::add(EngineRequest request) {
   TPBENCH_CHECK(!shut_down_, "add() after shutdown()");
   const uint64_t id = request.id;
   const uint64_t key = counter_stream_key(request.sampling.seed, id);
-  if (auto reason = scheduler_.add(std::move(request), key))
+  if (auto reason = scheduler_.add(std::move(request), key, runner_->vocab_size()))
     failures_.push_back({id, std::move(*reason), steady_now_ns()});
+}
+
+void BatchedEngine::cancel(uint64_t id) {
+  TPBENCH_CHECK(is_leader(), "cancel() on TP follower rank " + std::to_string(comm_.rank()));
+  if (scheduler_.cancel(id)) return;
+  std::erase_if(failures_, [id](const StepResult::Failure& f) { return f.request_id == id; });
 }
 
 size_t BatchedEngine::pending() const {
@@ -78,7 +84,8 @@ void BatchedEngine::fill_sampling_rows(const StepPlan& plan) {
   for (size_t i = 0; i < plan.seqs.size(); ++i) {
     if (!plan.seqs[i].want_logits) continue;
     const Sequence& s = scheduler_.planned(i);
-    sampling_rows_.push_back({s.sampling, s.stream_key, static_cast<uint64_t>(s.generated())});
+    sampling_rows_.push_back({s.sampling, s.stream_key, static_cast<uint64_t>(s.generated()),
+                              s.stop_tokens_masked() ? s.stop_token_ids : std::vector<int32_t>{}});
   }
 }
 

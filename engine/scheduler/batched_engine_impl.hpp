@@ -19,6 +19,7 @@ class BatchedEngine final : public Engine {
   void add(EngineRequest request) override;
   StepResult step() override;
   size_t pending() const override;
+  void cancel(uint64_t id) override;
   void run_follower() override;
   void shutdown() override;
   EngineStats stats() const override;

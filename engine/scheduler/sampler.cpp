@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/counter_rng.hpp"
+#include "common/error.hpp"
 
 namespace tpbench {
 namespace {
@@ -196,7 +197,11 @@ int32_t sample_token(const float* logits, int32_t vocab_size, const SamplingPara
     cum += tp.prob;
     if (u < cum) return tp.token;
   }
-  return dist.back().token;  // rounding left u above the last partial sum
+  // Rounding left u above the last partial sum: the last candidate that has any probability
+  // (a masked or underflowed one has none).
+  for (auto it = dist.rbegin(); it != dist.rend(); ++it)
+    if (it->prob > 0.0f) return it->token;
+  return dist.front().token;
 }
 
 void sample_rows(const float* logits, int32_t vocab_size, const std::vector<SamplingRow>& rows,
@@ -204,9 +209,26 @@ void sample_rows(const float* logits, int32_t vocab_size, const std::vector<Samp
   const int64_t n = static_cast<int64_t>(rows.size());
   tokens.resize(rows.size());
 #pragma omp parallel for schedule(dynamic, 4) if (n >= 16)
-  for (int64_t r = 0; r < n; ++r)
-    tokens[r] = sample_token(logits + r * vocab_size, vocab_size, rows[r].params,
-                             rows[r].stream_key, rows[r].draw_index);
+  for (int64_t r = 0; r < n; ++r) {
+    const SamplingRow& row = rows[r];
+    const float* row_logits = logits + r * vocab_size;
+    if (!row.masked_tokens.empty()) {
+      thread_local std::vector<float> masked;
+      masked.assign(row_logits, row_logits + vocab_size);
+      mask_tokens(masked.data(), vocab_size, row.masked_tokens);
+      row_logits = masked.data();
+    }
+    tokens[r] = sample_token(row_logits, vocab_size, row.params, row.stream_key, row.draw_index);
+  }
+}
+
+void mask_tokens(float* logits, int32_t vocab_size, const std::vector<int32_t>& tokens) {
+  for (int32_t t : tokens) {
+    TPBENCH_CHECK(t >= 0 && t < vocab_size, "masked token " + std::to_string(t) +
+                                                " outside the vocabulary of " +
+                                                std::to_string(vocab_size));
+    logits[t] = -std::numeric_limits<float>::infinity();
+  }
 }
 
 }  // namespace tpbench

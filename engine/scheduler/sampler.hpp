@@ -31,9 +31,13 @@ void sampling_distribution(const float* logits, int32_t vocab_size, const Sampli
 int32_t sample_token(const float* logits, int32_t vocab_size, const SamplingParams& params,
                      uint64_t key, uint64_t index);
 
+// Sets the logits of `tokens` to -inf: they are never drawn (unless every logit is -inf).
+void mask_tokens(float* logits, int32_t vocab_size, const std::vector<int32_t>& tokens);
+
 // sample_token for every row: tokens[i] is drawn from logits row i ([rows.size(), vocab_size],
-// row-major) with rows[i]. Rows run in parallel (OpenMP) when there are many; each draw is a
-// pure function of its row, so the thread split cannot change a token.
+// row-major) with rows[i], its masked_tokens masked (on a copy: `logits` is not changed). Rows run
+// in parallel (OpenMP) when there are many; each draw is a pure function of its row, so the thread
+// split cannot change a token.
 void sample_rows(const float* logits, int32_t vocab_size, const std::vector<SamplingRow>& rows,
                  std::vector<int32_t>& tokens);
 

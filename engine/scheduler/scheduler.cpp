@@ -17,11 +17,22 @@ Scheduler::Scheduler(const SchedulerConfig& config)
   admission_watermark_ = std::max(1, config.num_blocks / 100);
 }
 
-std::optional<std::string> Scheduler::add(EngineRequest&& request, uint64_t stream_key) {
+std::optional<std::string> Scheduler::add(EngineRequest&& request, uint64_t stream_key,
+                                          int32_t vocab_size) {
   const std::string who = "request " + std::to_string(request.id) + ": ";
   if (request.prompt.empty()) return who + "empty prompt";
   if (request.max_new_tokens < 1)
     return who + "max_new_tokens " + std::to_string(request.max_new_tokens) + " < 1";
+  if (request.min_new_tokens < 0 || request.min_new_tokens > request.max_new_tokens)
+    return who + "min_new_tokens " + std::to_string(request.min_new_tokens) +
+           " outside [0, max_new_tokens " + std::to_string(request.max_new_tokens) + "]";
+  if (request.stop_token_ids.size() > kMaxStopTokenIds)
+    return who + std::to_string(request.stop_token_ids.size()) + " stop tokens; at most " +
+           std::to_string(kMaxStopTokenIds);
+  for (int32_t t : request.stop_token_ids)
+    if (t < 0 || (vocab_size > 0 && t >= vocab_size))
+      return who + "stop token " + std::to_string(t) + " outside the vocabulary of " +
+             std::to_string(vocab_size);
   const int64_t prompt = static_cast<int64_t>(request.prompt.size());
   const int64_t total = prompt + request.max_new_tokens;
   const std::string lengths = "prompt " + std::to_string(prompt) + " + max_new_tokens " +
@@ -46,6 +57,8 @@ std::optional<std::string> Scheduler::add(EngineRequest&& request, uint64_t stre
   s.tokens.insert(s.tokens.end(), request.prompt.begin(), request.prompt.end());
   s.prompt_len = static_cast<int32_t>(prompt);
   s.max_new_tokens = request.max_new_tokens;
+  s.stop_token_ids = std::move(request.stop_token_ids);
+  s.min_new_tokens = request.min_new_tokens;
   s.num_computed = 0;
   s.in_prefill = false;
   s.finished = false;
@@ -62,6 +75,29 @@ int32_t Scheduler::new_slot() {
   }
   pool_.emplace_back();
   return static_cast<int32_t>(pool_.size() - 1);
+}
+
+void Scheduler::release_slot(int32_t slot) {
+  Sequence& s = pool_[slot];
+  blocks_.release(s.block_table);
+  s.finished = true;
+  free_slots_.push_back(slot);
+}
+
+bool Scheduler::cancel(uint64_t id) {
+  for (auto it = running_.begin(); it != running_.end(); ++it) {
+    if (pool_[*it].id != id) continue;
+    release_slot(*it);
+    running_.erase(it);
+    return true;
+  }
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+    if (pool_[*it].id != id) continue;
+    release_slot(*it);  // a preempted sequence has no blocks left: nothing to release
+    waiting_.erase(it);
+    return true;
+  }
+  return false;
 }
 
 void Scheduler::preempt(int32_t slot) {
@@ -163,8 +199,11 @@ void Scheduler::complete(const int32_t* sampled, int64_t time_ns,
     Sequence& s = pool_[planned_[i]];
     if (s.in_prefill || s.num_computed != static_cast<int32_t>(s.tokens.size())) continue;
     const int32_t token = sampled[j++];
+    const bool may_stop = !s.stop_tokens_masked();
     s.tokens.push_back(token);
-    s.finished = s.generated() == s.max_new_tokens;
+    const bool stopped = may_stop && std::find(s.stop_token_ids.begin(), s.stop_token_ids.end(),
+                                               token) != s.stop_token_ids.end();
+    s.finished = stopped || s.generated() == s.max_new_tokens;
     out.push_back({s.id, token, s.finished, time_ns});
     if (s.finished) {
       blocks_.release(s.block_table);

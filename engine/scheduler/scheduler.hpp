@@ -41,12 +41,18 @@ struct Sequence {
   std::vector<int32_t> tokens;  // prompt followed by the generated tokens
   int32_t prompt_len = 0;
   int32_t max_new_tokens = 0;
+  std::vector<int32_t> stop_token_ids;  // ends the request once min_new_tokens exist
+  int32_t min_new_tokens = 0;
   int32_t num_computed = 0;  // tokens whose KV is cached (or being written this step)
   bool in_prefill = false;   // admitted, the KV of tokens[0, size-1) not yet complete
   bool finished = false;
   std::vector<int32_t> block_table;
 
   int32_t generated() const { return static_cast<int32_t>(tokens.size()) - prompt_len; }
+  // The next draw may not return a stop token: fewer than min_new_tokens exist.
+  bool stop_tokens_masked() const {
+    return !stop_token_ids.empty() && generated() < min_new_tokens;
+  }
 };
 
 struct SchedulerCounters {
@@ -60,7 +66,13 @@ class Scheduler {
   explicit Scheduler(const SchedulerConfig& config);
 
   // Queues a request. Returns the reason when it can never run (nothing is queued then).
-  std::optional<std::string> add(EngineRequest&& request, uint64_t stream_key);
+  // vocab_size: stop tokens must be below it (0: not checked).
+  std::optional<std::string> add(EngineRequest&& request, uint64_t stream_key,
+                                 int32_t vocab_size = 0);
+
+  // Drops a waiting or running request (between steps): its blocks are freed, it is never
+  // planned again. Returns whether it was there.
+  bool cancel(uint64_t id);
 
   // Plans the next step into `plan`, reusing its storage. Empty when nothing is queued.
   void schedule(StepPlan& plan);
@@ -70,7 +82,8 @@ class Scheduler {
 
   // After the forward pass: `sampled` holds one token per want_logits seq of the last plan, in
   // plan order, available since `time_ns`. Appends them, reports them in `out` (plan order),
-  // retires finished sequences.
+  // retires finished sequences: max_new_tokens reached, or a stop token drawn once
+  // min_new_tokens exist.
   void complete(const int32_t* sampled, int64_t time_ns, std::vector<StepResult::Token>& out);
 
   size_t num_waiting() const { return waiting_.size(); }
@@ -83,6 +96,7 @@ class Scheduler {
   int32_t new_slot();
   void preempt(int32_t slot);
   void emit(StepPlan& plan, int32_t slot, int32_t n);
+  void release_slot(int32_t slot);
 
   SchedulerConfig config_;
   KvBlockManager blocks_;

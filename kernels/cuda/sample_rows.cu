@@ -183,7 +183,12 @@ __global__ void sample_sorted_kernel(const SampleRowParams* params, int64_t voca
     return static_cast<double>(static_cast<float>(weight(i) / kept_mass));
   };
   first_reaching<true>(keep, u, prob, &index, &sum);
-  if (threadIdx.x == 0) tokens[p.row] = ids[index < 0 ? keep - 1 : index];
+  if (threadIdx.x != 0) return;
+  if (index < 0) {  // rounding left u above the last partial sum: the last candidate with weight
+    index = keep - 1;
+    while (index > 0 && prob(index) <= 0.0) --index;
+  }
+  tokens[p.row] = ids[index];
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ TEST_F(Stories260k, ForwardSamplesWhatSampleTokenDrawsFromTheLogits) {
       plan.seqs.push_back(blocks.next_chunk(seqs[s], partial ? n - 1 : n, !partial));
       twin_plan.seqs.push_back(twin_blocks.next_chunk(twin_seqs[s], partial ? n - 1 : n, !partial));
       if (!partial)
-        rows.push_back({s == 0 ? greedy : wide, counter_stream_key(wide.seed, s), draw});
+        rows.push_back({s == 0 ? greedy : wide, counter_stream_key(wide.seed, s), draw, {}});
     }
     runner->forward(plan, rows, tokens);
     twin->forward_logits(twin_plan, logits);

@@ -63,6 +63,7 @@ class ScriptedEngine final : public Engine {
     return s;
   }
   size_t pending() const override { return left_.size() + failures_.size(); }
+  void cancel(uint64_t) override { FAIL() << "the leader never cancels"; }
   void shutdown() override {}
   EngineStats stats() const override { return {}; }
   void run_follower() override { FAIL() << "a scripted engine has no followers"; }

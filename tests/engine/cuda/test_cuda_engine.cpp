@@ -12,8 +12,8 @@
 #include "engine/comm/single_rank_communicator.hpp"
 #include "engine/cpu/cpu_engine.hpp"
 #include "engine/cuda/cuda_engine.hpp"
-#include "tests/engine/test_models.hpp"
 #include "tests/engine/cuda/gpu_test_util.hpp"
+#include "tests/engine/test_models.hpp"
 
 namespace tpbench {
 namespace {
@@ -78,6 +78,46 @@ TEST(CudaEngine, GreedyIsGoldenAndSampledEqualsTheCpuEngine) {
   std::printf("sampled requests equal to the cpu engine's: %d / 8\n", sampled_equal);
   EXPECT_GE(sampled_equal, 6);
   std::printf("%s\n", cuda_engine->describe().c_str());
+}
+
+// Stop tokens and min_new_tokens through the GPU sampler's mask: greedy requests whose stop
+// tokens are golden ids end where the CPU engine's do, and those masked until min_new_tokens
+// leave the golden path exactly as the CPU engine's do.
+TEST(CudaEngine, StopTokensAndMinNewTokensEqualTheCpuEngine) {
+  TPBENCH_REQUIRE_GPU();
+  EngineOptions o;
+  o.model_dir = test::stories260k_dir();
+  o.dtype = DtypeChoice::kFloat32;
+  o.cache_block_seq_len = 16;
+  o.max_prefill_tokens = 64;
+  o.max_batch_size = 8;
+  o.kv_cache_bytes = 16 << 20;
+  const std::vector<int32_t> golden = test::stories260k_golden_ids();
+  std::vector<EngineRequest> requests;
+  for (int i = 0; i < 8; ++i) {
+    EngineRequest r;
+    r.id = 200 + i;
+    r.prompt = {1};
+    r.max_new_tokens = 120;
+    r.stop_token_ids = {golden[10 + 7 * i], golden[3 * i]};
+    r.min_new_tokens = i % 2 ? 0 : 4 * i + 1;
+    requests.push_back(r);
+  }
+  SingleRankCommunicator comm;
+  EngineOptions cuda_options = o;
+  cuda_options.backend = Backend::kCuda;
+  auto cuda_engine = make_cuda_engine(cuda_options, comm);
+  const auto got = generate(*cuda_engine, requests);
+  EngineOptions cpu_options = o;
+  cpu_options.backend = Backend::kCpu;
+  auto cpu_engine = make_cpu_engine(cpu_options, comm);
+  const auto want = generate(*cpu_engine, requests);
+  int stopped_early = 0;
+  for (const EngineRequest& r : requests) {
+    EXPECT_EQ(got.at(r.id), want.at(r.id)) << "request " << r.id;
+    stopped_early += want.at(r.id).size() < 120u;
+  }
+  EXPECT_GE(stopped_early, 6);
 }
 
 // The cuda backend has neither dynamic RoPE scaling nor sliding-window attention: a request

@@ -4,12 +4,15 @@
 // cumulative boundary may differ: at most 0.5% of draws, and greedy rows always agree.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "engine/scheduler/sampler.hpp"
+#include "kernels/cuda/mask_tokens.cuh"
 #include "kernels/cuda/sample_rows.cuh"
 #include "tests/engine/cuda/gpu_test_util.hpp"
 
@@ -22,8 +25,10 @@ using test::test_seed;
 using test::upload;
 
 // Runs `rows` rows of `logits` through the GPU with per-row params; returns its tokens.
+// masked: (row, token) pairs set to -inf on the device first (cuda::mask_tokens).
 std::vector<int32_t> gpu_tokens(const std::vector<float>& logits, int64_t rows, int64_t vocab,
-                                const std::vector<SamplingParams>& cases, uint64_t draw) {
+                                const std::vector<SamplingParams>& cases, uint64_t draw,
+                                const std::vector<cuda::MaskedToken>& masked = {}) {
   std::vector<cuda::SampleRowParams> params;
   for (int64_t r = 0; r < rows; ++r) {
     const SamplingParams& c = cases[r];
@@ -45,6 +50,15 @@ std::vector<int32_t> gpu_tokens(const std::vector<float>& logits, int64_t rows, 
       cuda::sample_rows_workspace_bytes(static_cast<int64_t>(params.size()), vocab);
   DeviceArray<unsigned char> ws(std::max<size_t>(ws_bytes, 1));
   auto d_tokens = poisoned<int32_t>(rows);
+  if (!masked.empty()) {
+    std::vector<unsigned char> masked_bytes(masked.size() * sizeof(cuda::MaskedToken));
+    std::memcpy(masked_bytes.data(), masked.data(), masked_bytes.size());
+    auto d_masked = upload(masked_bytes);
+    cuda::mask_tokens(d_logits.data(), vocab,
+                      reinterpret_cast<const cuda::MaskedToken*>(d_masked.data()),
+                      static_cast<int>(masked.size()), nullptr);
+    CUDA_CHECK(cudaDeviceSynchronize());
+  }
   cuda::sample_rows(
       d_logits.data(), rows, vocab, reinterpret_cast<const cuda::SampleRowParams*>(d_params.data()),
       static_cast<int>(params.size()), ws.data(), ws.capacity(), d_tokens.data(), nullptr);
@@ -139,6 +153,55 @@ TEST(CudaSampling, DrawFrequenciesFollowTheDistribution) {
   EXPECT_EQ(outside, 0) << "tokens drawn outside the top-k";
   // 11 degrees of freedom: P(chi2 > 31.3) = 0.001.
   EXPECT_LT(chi2, 31.3);
+}
+
+// Stop tokens masked until min_new_tokens: the GPU's mask_tokens + sample_rows against the host's
+// sample_rows with SamplingRow::masked_tokens. The masked tokens are each row's best ones, so
+// a mask that misses changes greedy rows and most draws.
+TEST(CudaSampling, MaskedTokensAreNeverDrawnAndMatchTheHost) {
+  TPBENCH_REQUIRE_GPU();
+  const uint32_t seed = test_seed();
+  SCOPED_TRACE("TPBENCH_TEST_SEED=" + std::to_string(seed));
+  std::mt19937 rng(seed);
+  const int64_t vocab = 32000, rows = 24;
+  std::vector<float> logits(rows * vocab);
+  std::normal_distribution<float> tail(0.0f, 1.0f);
+  for (float& x : logits) x = tail(rng);
+  std::vector<SamplingParams> cases(rows);
+  std::vector<SamplingRow> host_rows(rows);
+  std::vector<cuda::MaskedToken> masked;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = logits.data() + r * vocab;
+    cases[r] = r % 3 == 0 ? SamplingParams{.top_k = 1, .top_p = 1.0f, .temperature = 1.0f}
+                          : SamplingParams{.top_k = r % 3 == 1 ? 4 : 0,
+                                           .top_p = 0.9f,
+                                           .temperature = 0.8f,
+                                           .seed = static_cast<uint64_t>(r)};
+    host_rows[r].params = cases[r];
+    host_rows[r].stream_key = counter_stream_key(cases[r].seed, static_cast<uint64_t>(r));
+    host_rows[r].draw_index = 3;
+    const int n_masked = 1 + static_cast<int>(r % kMaxStopTokenIds);
+    for (int j = 0; j < n_masked; ++j) {
+      const int32_t t = static_cast<int32_t>(rng() % vocab);
+      row[t] = 20.0f + static_cast<float>(j);  // far above the rest: the best unless masked
+      host_rows[r].masked_tokens.push_back(t);
+      masked.push_back({static_cast<int32_t>(r), t});
+    }
+  }
+  std::vector<int32_t> want;
+  sample_rows(logits.data(), static_cast<int32_t>(vocab), host_rows, want);
+  const std::vector<int32_t> got = gpu_tokens(logits, rows, vocab, cases, 3, masked);
+  int differ = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto& m = host_rows[r].masked_tokens;
+    EXPECT_EQ(std::count(m.begin(), m.end(), got[r]), 0) << "gpu drew masked token, row " << r;
+    EXPECT_EQ(std::count(m.begin(), m.end(), want[r]), 0) << "host drew masked token, row " << r;
+    if (is_greedy(cases[r])) {
+      EXPECT_EQ(got[r], want[r]) << "greedy row " << r;
+    }
+    differ += got[r] != want[r];
+  }
+  EXPECT_LE(differ, 1) << "of " << rows << " rows";
 }
 
 }  // namespace

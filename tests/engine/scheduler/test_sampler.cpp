@@ -294,5 +294,57 @@ TEST(Sampler, NanLogitsWeighNothingOnEveryPath) {
   }
 }
 
+// SamplingRow::masked_tokens: the row is sampled as if those logits were -inf, the caller's
+// logits untouched; greedy takes the best unmasked token; a draw never returns a masked one even
+// where rounding leaves u past the last partial sum.
+TEST(Sampler, MaskedTokensAreSampledAsMinusInfinity) {
+  const int32_t vocab = 300;
+  std::mt19937 rng(8);
+  std::normal_distribution<float> dist(0.0f, 1.5f);
+  std::vector<float> logits(4 * vocab);
+  for (float& x : logits) x = dist(rng);
+  std::vector<SamplingRow> rows(4);
+  rows[0].params = {.top_k = 1, .top_p = 1.0f, .temperature = 1.0f};
+  rows[1].params = {.top_k = 5, .top_p = 1.0f, .temperature = 0.9f, .seed = 1};
+  rows[2].params = {.top_k = 0, .top_p = 0.7f, .temperature = 1.2f, .seed = 2};
+  rows[3].params = {.top_k = 0, .top_p = 1.0f, .temperature = 1.0f, .seed = 3};
+  for (size_t r = 0; r < rows.size(); ++r) {
+    float* row = logits.data() + r * vocab;
+    for (int j = 0; j < 3; ++j) {
+      const int32_t t = static_cast<int32_t>(rng() % vocab);
+      row[t] = 9.0f + static_cast<float>(j);  // the best three: drawn nearly always unmasked
+      rows[r].masked_tokens.push_back(t);
+    }
+    rows[r].stream_key = counter_stream_key(rows[r].params.seed, r);
+  }
+  const std::vector<float> before = logits;
+  for (uint64_t draw = 0; draw < 200; ++draw) {
+    for (auto& row : rows) row.draw_index = draw;
+    std::vector<int32_t> got;
+    sample_rows(logits.data(), vocab, rows, got);
+    ASSERT_EQ(logits, before) << "sample_rows changed the caller's logits";
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::vector<float> masked(before.begin() + r * vocab, before.begin() + (r + 1) * vocab);
+      for (int32_t t : rows[r].masked_tokens) masked[t] = -std::numeric_limits<float>::infinity();
+      const int32_t want =
+          sample_token(masked.data(), vocab, rows[r].params, rows[r].stream_key, draw);
+      EXPECT_EQ(got[r], want) << "row " << r << " draw " << draw;
+      const auto& m = rows[r].masked_tokens;
+      EXPECT_EQ(std::count(m.begin(), m.end(), got[r]), 0) << "row " << r << " draw " << draw;
+    }
+  }
+  // Every logit but one masked: that one, whatever the draw.
+  std::vector<float> two = {1.0f, 5.0f};
+  SamplingRow only;
+  only.params = {.top_k = 0, .top_p = 1.0f, .temperature = 1.0f, .seed = 4};
+  only.masked_tokens = {1};
+  for (uint64_t draw = 0; draw < 50; ++draw) {
+    only.draw_index = draw;
+    std::vector<int32_t> got;
+    sample_rows(two.data(), 2, {only}, got);
+    EXPECT_EQ(got[0], 0);
+  }
+}
+
 }  // namespace
 }  // namespace tpbench
