@@ -73,6 +73,16 @@ ServedModel load_served_model(const std::string& model_dir, std::string name) {
   append_eos_ids(model_dir, "generation_config.json", m.eos_token_ids);
   if (m.eos_token_ids.empty() && m.tokenizer->eos_id() >= 0)
     m.eos_token_ids.push_back(m.tokenizer->eos_id());
+  const std::string files = model_dir + "/config.json and generation_config.json";
+  if (m.eos_token_ids.size() > kMaxStopTokenIds)
+    throw InputError(files + ": " + std::to_string(m.eos_token_ids.size()) +
+                     " eos_token_id values; the engine takes at most " +
+                     std::to_string(kMaxStopTokenIds));
+  const int32_t vocab = m.vocab_size > 0 ? m.vocab_size : m.tokenizer->vocab_size();
+  for (int32_t id : m.eos_token_ids)
+    if (id >= vocab)
+      throw InputError(files + ": eos_token_id " + std::to_string(id) +
+                       " is outside the vocabulary (" + std::to_string(vocab) + " tokens)");
   return m;
 }
 
@@ -118,6 +128,10 @@ std::variant<PreparedRequest, ApiError> prepare_request(const ApiRequest& r,
                            std::to_string(p.max_tokens) + " for the completion).",
                        chat ? "max_completion_tokens" : "max_tokens");
 
+  if (r.min_tokens > p.max_tokens)
+    return bad_request(
+        "'min_tokens': must not exceed max_tokens (" + std::to_string(p.max_tokens) + ")",
+        "min_tokens");
   p.min_tokens = r.min_tokens;
   if (!r.ignore_eos) p.stop_token_ids = model.eos_token_ids;
   p.sampling.temperature = static_cast<float>(r.temperature);

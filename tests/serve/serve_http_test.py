@@ -432,6 +432,7 @@ class ServeOnStories(unittest.TestCase):
             ("POST", "/v1/completions", {"prompt": "a", "stream_options": {}}, 400,
              "stream_options"),
             ("POST", "/v1/completions", {"prompt": "a", "n": 2}, 400, "n"),
+            ("POST", "/v1/completions", {"prompt": "a", "min_tokens": 17}, 400, "min_tokens"),
             ("POST", "/v1/completions", {"prompt": ["a", "b"]}, 400, "prompt"),
             ("GET", "/v1/completions", None, 405, None),
             ("GET", "/v1/nothing", None, 404, None),
