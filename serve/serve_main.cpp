@@ -29,6 +29,7 @@
 #include "serve/replica_dispatcher.hpp"
 #include "serve/replica_loop.hpp"
 #include "serve/serve_options.hpp"
+#include "worker/test_hooks.hpp"
 
 namespace tpbench::serve {
 namespace {
@@ -136,8 +137,9 @@ int run(int argc, char** argv) {
   MPI_CHECK(MPI_Comm_size(node_comm, &local_size));
   std::unique_ptr<Engine> engine;
   status = exit_status_of([&] {
-    engine = make_replica_engine(engine_options(options, backend, local_rank, local_size),
-                                 MPI_Comm_c2f(replica_comm), MPI_Comm_c2f(node_comm));
+    engine = wrap_with_fault_hooks(
+        rank, make_replica_engine(engine_options(options, backend, local_rank, local_size),
+                                  MPI_Comm_c2f(replica_comm), MPI_Comm_c2f(node_comm)));
   });
   if (int code = agree(status)) return code;
 

@@ -11,6 +11,7 @@ greedy output first reaches at GOLDEN[STOP_AT] (the documented rule: config.json
 generation_config.json's eos_token_id are the stop ids).
 
 usage: serve_http_test.py --exe tpbench_serve --source REPO --mpiexec "mpirun ..." --np N [--tp T]
+       [--fault-hooks]
        [unittest args]
 """
 import argparse
@@ -560,6 +561,60 @@ class ShutdownWithStreamsInFlight(unittest.TestCase):
             server.kill()
 
 
+class ReplicaFailure(unittest.TestCase):
+    """Needs the test-only fault hooks (-DTPBENCH_FAULT_INJECTION=ON) and -np 2 --tp 1: replica
+    1's engine step throws; its request fails with the reason, later requests all go to
+    replica 0, and /tpbench/replicas says replica 1 failed. The server exits 1 (a replica
+    failed) after SIGTERM, without hanging."""
+
+    def test_failed_replica_gets_no_more_requests(self):
+        if not ARGS.fault_hooks or ARGS.np // ARGS.tp != 2:
+            self.skipTest("needs --fault-hooks (a build with them) and two replicas")
+        work = tempfile.TemporaryDirectory()
+        model = make_model(work.name)
+        os.environ.update(TPBENCH_TEST_FAIL_STEP_RANK=str(ARGS.tp),
+                          TPBENCH_TEST_FAIL_STEP_AFTER_MS="0")
+        try:
+            server = Server(model, ["--backend", "cpu"])
+        finally:
+            del os.environ["TPBENCH_TEST_FAIL_STEP_RANK"]
+            del os.environ["TPBENCH_TEST_FAIL_STEP_AFTER_MS"]
+        try:
+            # Two at once: the second goes to replica 1 (fewest in flight), whose step throws.
+            results = queue.Queue()
+
+            def one(i):
+                headers = {}
+                status, body = request(server, "POST", "/v1/completions",
+                                       greedy_body(1 + i, 200), headers_out=headers)
+                results.put((status, body, headers.get("x-tpbench-replica")))
+
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=120)
+            outcomes = sorted((results.get_nowait() for _ in range(2)), key=lambda o: o[2])
+            self.assertEqual([o[2] for o in outcomes], ["0", "1"])
+            self.assertEqual(outcomes[0][0], 200, outcomes[0][1])
+            self.assertEqual(outcomes[1][0], 500, outcomes[1][1])
+            self.assertIn("injected step failure", outcomes[1][1]["error"]["message"])
+            for i in range(3):
+                headers = {}
+                status, body = request(server, "POST", "/v1/completions", greedy_body(5, 3),
+                                       headers_out=headers)
+                self.assertEqual((status, headers.get("x-tpbench-replica")), (200, "0"), body)
+                self.assertEqual(body["choices"][0]["token_ids"], expected_ids(5, 3))
+            status, body = request(server, "GET", "/tpbench/replicas")
+            states = [(r["state"], r["failure"] is not None) for r in body["replicas"]]
+            self.assertEqual(states, [("serving", False), ("failed", True)])
+            self.assertIn("injected step failure", body["replicas"][1]["failure"])
+            self.assertEqual(server.terminate(), 1, "".join(server.stderr_lines))
+        finally:
+            server.kill()
+            work.cleanup()
+
+
 class CommandLine(unittest.TestCase):
     """Bad input: one line naming the flag (or file), exit 2, on every -np."""
 
@@ -635,6 +690,8 @@ def main():
     parser.add_argument("--mpiexec", required=True)
     parser.add_argument("--np", type=int, default=1)
     parser.add_argument("--tp", type=int, default=0, help="default: --np (one replica)")
+    parser.add_argument("--fault-hooks", action="store_true",
+                        help="the build has the test-only fault hooks (ReplicaFailure runs)")
     ARGS, rest = parser.parse_known_args()
     ARGS.tp = ARGS.tp or ARGS.np
     with open(os.path.join(ARGS.source, "data", "models", "stories260K",
