@@ -56,7 +56,10 @@ wire::Endpoints broadcast_endpoints(const wire::Endpoints& mine) {
   return wire::decode_payload<wire::Endpoints>(bytes.data(), bytes.size());
 }
 
-ListenAddress dispatcher_address(const std::vector<std::string>& hosts) {
+ListenAddress dispatcher_address(const std::string& coordinator_addr,
+                                 const std::vector<std::string>& hosts) {
+  if (!coordinator_addr.empty())
+    return {coordinator_addr, coordinator_addr == "*" ? hosts[0] : coordinator_addr};
   const bool single_node =
       std::all_of(hosts.begin(), hosts.end(), [&](const std::string& h) { return h == hosts[0]; });
   if (single_node) return {"127.0.0.1", "127.0.0.1"};

@@ -21,12 +21,14 @@ std::map<int, std::string> gather_leader_keys(const wire::CurveKeys& mine,
 // Rank 0's endpoints, on every rank.
 wire::Endpoints broadcast_endpoints(const wire::Endpoints& mine);
 
-// profile_throughput's default coordinator address: loopback when every rank runs on rank 0's
-// host, else every interface, advertised under rank 0's host name.
+// profile_throughput's coordinator address rule: --coordinator-addr when given (an IP, interface
+// or host name; "*": every interface, advertised under rank 0's host name), else loopback when
+// every rank runs on rank 0's host, else every interface advertised under rank 0's host name.
 struct ListenAddress {
   std::string bind_host;
   std::string advertise_host;
 };
-ListenAddress dispatcher_address(const std::vector<std::string>& hosts);
+ListenAddress dispatcher_address(const std::string& coordinator_addr,
+                                 const std::vector<std::string>& hosts);
 
 }  // namespace tpbench::serve

@@ -56,7 +56,12 @@ ReplicaDispatcher::ReplicaDispatcher(zmq::context_t& context, DispatcherConfig c
   router_.set(zmq::sockopt::sndhwm, 0);  // a request or cancel is never dropped
   router_.set(zmq::sockopt::rcvhwm, 0);
   wire::configure_curve_server(router_, server_keys_);
-  router_.bind("tcp://" + config_.bind_host + ":*");
+  try {
+    router_.bind("tcp://" + config_.bind_host + ":*");
+  } catch (const zmq::error_t& e) {
+    throw InputError("--coordinator-addr " + config_.bind_host +
+                     ": cannot listen there: " + e.what());
+  }
   std::string ep = router_.get(zmq::sockopt::last_endpoint);
   if (config_.bind_host == "*") ep = "tcp://" + config_.advertise_host + ep.substr(ep.rfind(':'));
   endpoints_.control = ep;

@@ -116,7 +116,7 @@ int run(int argc, char** argv) {
   std::unique_ptr<ReplicaDispatcher> dispatcher;
   if (rank == 0) {
     status = exit_status_of([&] {
-      const ListenAddress address = dispatcher_address(hosts);
+      const ListenAddress address = dispatcher_address(options.run.coordinator_addr, hosts);
       dispatcher = std::make_unique<ReplicaDispatcher>(
           context, DispatcherConfig{topology, std::move(leader_keys), address.bind_host,
                                     address.advertise_host});

@@ -21,7 +21,7 @@
 namespace tpbench::serve {
 namespace {
 
-constexpr std::array<std::string_view, 16> kEngineFlags{
+constexpr std::array<std::string_view, 17> kEngineFlags{
     "MODEL",
     "--tp",
     "--backend",
@@ -38,6 +38,7 @@ constexpr std::array<std::string_view, 16> kEngineFlags{
     "--sim-base-ms",
     "--sim-per-token-us",
     "--sim-profile",
+    "--coordinator-addr",  // where rank 0 listens for its replicas' leaders
 };
 
 // Forwards the engine options of the table to the CLI11 binder and skips the rest (DATASET,

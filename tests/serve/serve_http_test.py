@@ -649,6 +649,9 @@ class CommandLine(unittest.TestCase):
         self.expect_exit_2([self.model, "--no-such-flag"] + tp, "--no-such-flag")
         self.expect_exit_2([self.model, "--max-batch-size", "-3"] + tp, "--max-batch-size")
         self.expect_exit_2([self.model, "--host", "--port", "1"] + tp, "--host")
+        # 192.0.2.1 (TEST-NET-1) is no interface of this host: rank 0 cannot listen there.
+        self.expect_exit_2([self.model, "--backend", "cpu", "--port", "0",
+                            "--coordinator-addr", "192.0.2.1"] + tp, "--coordinator-addr 192.0.2.1")
 
     def test_tp_must_divide_the_world(self):
         self.expect_exit_2([self.model, "--tp", str(ARGS.np + 1), "--backend", "cpu"],
