@@ -561,24 +561,26 @@ class ShutdownWithStreamsInFlight(unittest.TestCase):
             server.kill()
 
 
+def failing_server(model, rank, np=None, tp=None):
+    """A cpu server whose rank `rank` has an engine step that throws (the test-only hooks)."""
+    os.environ.update(TPBENCH_TEST_FAIL_STEP_RANK=str(rank), TPBENCH_TEST_FAIL_STEP_AFTER_MS="0")
+    try:
+        return Server(model, ["--backend", "cpu"], np=np, tp=tp)
+    finally:
+        del os.environ["TPBENCH_TEST_FAIL_STEP_RANK"]
+        del os.environ["TPBENCH_TEST_FAIL_STEP_AFTER_MS"]
+
+
 class ReplicaFailure(unittest.TestCase):
-    """Needs the test-only fault hooks (-DTPBENCH_FAULT_INJECTION=ON) and -np 2 --tp 1: replica
-    1's engine step throws; its request fails with the reason, later requests all go to
-    replica 0, and /tpbench/replicas says replica 1 failed. The server exits 1 (a replica
-    failed) after SIGTERM, without hanging."""
+    """Needs the test-only fault hooks (-DTPBENCH_FAULT_INJECTION=ON). A replica whose engine
+    step throws fails its request with the reason and gets no more; with none left, every
+    request fails. The server exits 1 (a replica failed) after SIGTERM, without hanging."""
 
     def test_failed_replica_gets_no_more_requests(self):
         if not ARGS.fault_hooks or ARGS.np // ARGS.tp != 2:
             self.skipTest("needs --fault-hooks (a build with them) and two replicas")
         work = tempfile.TemporaryDirectory()
-        model = make_model(work.name)
-        os.environ.update(TPBENCH_TEST_FAIL_STEP_RANK=str(ARGS.tp),
-                          TPBENCH_TEST_FAIL_STEP_AFTER_MS="0")
-        try:
-            server = Server(model, ["--backend", "cpu"])
-        finally:
-            del os.environ["TPBENCH_TEST_FAIL_STEP_RANK"]
-            del os.environ["TPBENCH_TEST_FAIL_STEP_AFTER_MS"]
+        server = failing_server(make_model(work.name), ARGS.tp)
         try:
             # Two at once: the second goes to replica 1 (fewest in flight), whose step throws.
             results = queue.Queue()
@@ -609,6 +611,25 @@ class ReplicaFailure(unittest.TestCase):
             states = [(r["state"], r["failure"] is not None) for r in body["replicas"]]
             self.assertEqual(states, [("serving", False), ("failed", True)])
             self.assertIn("injected step failure", body["replicas"][1]["failure"])
+            self.assertEqual(server.terminate(), 1, "".join(server.stderr_lines))
+        finally:
+            server.kill()
+            work.cleanup()
+
+    def test_no_replica_left(self):
+        """One replica, and its engine fails: then every request fails, naming the reason."""
+        if not ARGS.fault_hooks:
+            self.skipTest("needs --fault-hooks (a build with them)")
+        work = tempfile.TemporaryDirectory()
+        server = failing_server(make_model(work.name), 0, np=1, tp=1)
+        try:
+            status, body = request(server, "POST", "/v1/completions", greedy_body(1, 20))
+            self.assertEqual(status, 500, body)
+            self.assertIn("injected step failure", body["error"]["message"])
+            status, body = request(server, "POST", "/v1/completions", greedy_body(1, 20))
+            self.assertEqual(status, 500, body)
+            self.assertIn("no replica is serving: replica 0: engine failed: injected step failure",
+                          body["error"]["message"])
             self.assertEqual(server.terminate(), 1, "".join(server.stderr_lines))
         finally:
             server.kill()
