@@ -18,6 +18,6 @@ STORIES="$BUILD_DIR/models/stories260K"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for model in "$TINY" "$STORIES"; do
   for batch in 1 32; do
-    "$BUILD_DIR/tests/engine/bench_cpu_runner" "$model" "$batch" "$PROMPT" "$DECODE"
+    "$BUILD_DIR/tests/engine/cpu/bench_cpu_runner" "$model" "$batch" "$PROMPT" "$DECODE"
   done
 done

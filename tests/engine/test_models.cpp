@@ -82,7 +82,7 @@ std::vector<std::string> torch_bin_fixtures() {
 
 namespace {
 std::string torch_bin_fixture_dir(const std::string& fixture) {
-  return std::string(TPBENCH_SOURCE_DIR) + "/tests/engine/fixtures/torch_bin/" + fixture;
+  return std::string(TPBENCH_SOURCE_DIR) + "/tests/engine/model/fixtures/torch_bin/" + fixture;
 }
 }  // namespace
 
@@ -131,7 +131,7 @@ ReferenceGreedy reference_internlm_greedy(const std::string& model_dir,
                                           const std::vector<int32_t>& prompt, int new_tokens) {
   const std::string out = model_dir + ".greedy." + std::to_string(::getpid());
   std::string cmd = std::string(TPBENCH_PYTHON) + " " + TPBENCH_SOURCE_DIR +
-                    "/tests/engine/reference_internlm.py '" + model_dir + "' " +
+                    "/tests/engine/cpu/reference_internlm.py '" + model_dir + "' " +
                     std::to_string(new_tokens) + " '" + out + ".bin'";
   for (int32_t t : prompt) cmd += " " + std::to_string(t);
   cmd += " > '" + out + ".txt'";

@@ -22,8 +22,8 @@ std::string tiny_model_dir(const std::string& name, const std::string& args);
 // F16/BF16 checkpoints, Llama 3 rope scaling. Returns {name, make_tiny_model args}.
 std::vector<std::pair<std::string, std::string>> tiny_model_variants();
 
-// The PyTorch checkpoint fixtures in tests/engine/fixtures/torch_bin (made by make_torch_bin.py
-// there): each is a tiny model of make_tiny_model.py saved with torch.save.
+// The PyTorch checkpoint fixtures in tests/engine/model/fixtures/torch_bin (made by
+// make_torch_bin.py there): each is a tiny model of make_tiny_model.py saved with torch.save.
 std::vector<std::string> torch_bin_fixtures();
 // The fixture's safetensors twin: make_tiny_model.py with the fixture's make_tiny_model.args.
 std::string torch_bin_twin_dir(const std::string& fixture);
@@ -37,7 +37,7 @@ std::string torch_bin_model_dir(const std::string& fixture);
 // Returns {name, make_tiny_model args}.
 std::vector<std::pair<std::string, std::string>> family_model_variants();
 
-// tests/engine/reference_internlm.py (float64 numpy, after each family's published modeling
+// tests/engine/cpu/reference_internlm.py (float64 numpy, after each family's published modeling
 // code): the ids greedy decoding appends to `prompt`, and the logits each was chosen from.
 struct ReferenceGreedy {
   std::vector<int32_t> ids;

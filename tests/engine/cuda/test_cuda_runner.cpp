@@ -14,10 +14,10 @@
 #include "engine/cpu/cpu_model_runner.hpp"
 #include "engine/cuda/cuda_model_runner.hpp"
 #include "engine/cuda/step_timer.hpp"
+#include "tests/engine/cuda/gpu_test_util.hpp"
 #include "tests/engine/golden_greedy.hpp"
 #include "tests/engine/scenario.hpp"
 #include "tests/engine/test_models.hpp"
-#include "tests/engine/cuda/gpu_test_util.hpp"
 #if TPBENCH_HAVE_NCCL
 #include "engine/cuda/nccl_communicator.hpp"
 #endif
@@ -73,8 +73,8 @@ TEST_F(CudaRunner, Fp32LogitsMatchCpuRunnerOnTinyModels) {
 }
 
 // The InternLM families (q/k/v/o and MLP biases, internlm2's fused wqkv, internlm3's head_dim):
-// the GPU's fp32 logits equal the CPU runner's, whose greedy ids tests/engine/family_greedy.cpp
-// checks against the float64 reference.
+// the GPU's fp32 logits equal the CPU runner's, whose greedy ids
+// tests/engine/cpu/family_greedy.cpp checks against the float64 reference.
 TEST_F(CudaRunner, Fp32LogitsMatchCpuRunnerOnInternlmFamilies) {
   for (const auto& [name, args] : test::family_model_variants()) {
     SCOPED_TRACE(name);
@@ -123,9 +123,10 @@ std::vector<std::vector<float>> decode_all_positions(Runner& runner, int n_seqs,
 // A GPU runner in bf16 or fp16 against the CPU runner (fp32 compute on the same weights) on one
 // tiny model, teacher-forced decode of 4 x 150 positions. Every
 // position's logits within `max_relative_error` of the CPU's (relative to its largest logit), the
-// top-1 token the same at >= `min_agreement` of the positions. tests/engine/cuda/emulate_rounding.py
-// emulates the GPU's rounding on this very model and tokens: bf16 0.0056 and 597/600, fp16
-// 0.0007 and 598/600 (emulated, not measured; its RUNNER_LIMITS are these limits).
+// top-1 token the same at >= `min_agreement` of the positions.
+// tests/engine/cuda/emulate_rounding.py emulates the GPU's rounding on this very model and tokens:
+// bf16 0.0056 and 597/600, fp16 0.0007 and 598/600 (emulated, not measured; its RUNNER_LIMITS are
+// these limits).
 void expect_tiny_model_agreement(CudaModelRunner& gpu, CpuModelRunner& cpu, const char* label,
                                  double max_relative_error, double min_agreement) {
   const auto want = decode_all_positions(cpu, 4, 150);

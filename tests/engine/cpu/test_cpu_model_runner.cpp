@@ -27,10 +27,10 @@ class TinyModel : public ::testing::TestWithParam<std::pair<std::string, std::st
   std::unique_ptr<CpuModelRunner> runner_;
 };
 
-// tests/engine/reference_forward.py's logits of every position of `tokens`.
+// tests/engine/cpu/reference_forward.py's logits of every position of `tokens`.
 std::vector<float> numpy_logits(const std::string& model_dir, const std::vector<int32_t>& tokens) {
   const std::string out = model_dir + ".ref." + std::to_string(::getpid()) + ".bin";
-  std::string cmd = TPBENCH_PYTHON " " TPBENCH_SOURCE_DIR "/tests/engine/reference_forward.py";
+  std::string cmd = TPBENCH_PYTHON " " TPBENCH_SOURCE_DIR "/tests/engine/cpu/reference_forward.py";
   for (const std::string& arg : {model_dir, out}) {
     cmd += " '";
     cmd += arg;

@@ -1,6 +1,6 @@
 // Dynamic (NTK) RoPE scaling, transformers v5's rope_parameters and sliding-window attention:
 // config parsing, the per-request base, and CpuModelRunner's logits on contexts past
-// max_position_embeddings and past the window against tests/engine/reference_forward.py.
+// max_position_embeddings and past the window against tests/engine/cpu/reference_forward.py.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -130,7 +130,7 @@ std::vector<float> reference_logits(const std::string& model_dir, int32_t prompt
                                     const std::vector<int32_t>& tokens) {
   const std::string out = model_dir + ".ref." + std::to_string(::getpid()) + ".bin";
   std::string cmd = TPBENCH_PYTHON " " TPBENCH_SOURCE_DIR
-                                   "/tests/engine/reference_forward.py --prompt-len " +
+                                   "/tests/engine/cpu/reference_forward.py --prompt-len " +
                     std::to_string(prompt_len) + " '" + model_dir + "' '" + out + "'";
   for (int32_t t : tokens) cmd += ' ' + std::to_string(t);
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;

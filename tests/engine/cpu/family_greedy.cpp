@@ -1,5 +1,5 @@
 // Under mpirun -np N (1 and 2): each InternLM-family tiny checkpoint (test_models.hpp), split
-// over the N ranks, decodes greedily the same ids as tests/engine/reference_internlm.py, a
+// over the N ranks, decodes greedily the same ids as tests/engine/cpu/reference_internlm.py, a
 // float64 numpy forward written from each family's published modeling code, and the logits
 // behind each id agree within 1e-4 relative. The prompt goes in prefill chunks of 5, then one
 // token a step through the paged KV cache.

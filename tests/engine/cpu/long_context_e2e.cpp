@@ -1,6 +1,6 @@
 // The CPU engine (scheduler + CpuModelRunner) under mpirun -np TP on contexts past
 // max_position_embeddings (dynamic RoPE) and past the sliding window: each request's greedy ids
-// must equal tests/engine/reference_forward.py --greedy (float64, its own prompt-length base).
+// must equal tests/engine/cpu/reference_forward.py --greedy (float64, its own prompt-length base).
 // usage: engine_long_context_e2e [KV_BLOCKS]  (KV_BLOCKS > 0: a cache of that many 8-token
 // blocks, too small for both requests at once, so the run must preempt and recompute)
 #include <mpi.h>
@@ -51,7 +51,7 @@ std::vector<Case> cases(const std::string& model_dir) {
     }
     const std::string ids = model_dir + ".greedy." + std::to_string(::getpid()) + ".txt";
     std::string cmd = std::string(TPBENCH_PYTHON) + " " + TPBENCH_SOURCE_DIR +
-                      "/tests/engine/reference_forward.py --greedy " +
+                      "/tests/engine/cpu/reference_forward.py --greedy " +
                       std::to_string(q.max_new_tokens) + " '" + model_dir + "' '" + ids + "'";
     for (int32_t t : q.prompt) cmd += ' ' + std::to_string(t);
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);

@@ -1,4 +1,4 @@
-// PyTorch checkpoints (pytorch_model*.bin): the torch.save fixtures of tests/engine/fixtures/
+// PyTorch checkpoints (pytorch_model*.bin): the torch.save fixtures of tests/engine/model/fixtures/
 // torch_bin load the same weights and give the same logits as their safetensors twins; crafted
 // archives and pickles check the zip reader, the restricted unpickler and every refusal.
 #include <gtest/gtest.h>
