@@ -10,11 +10,28 @@
 
 namespace tpbench::serve {
 
+enum class ReplicaState { kStarting, kServing, kFailed, kStopped };
+
+// How /tpbench/replicas spells it: "starting", "serving", "failed", "stopped".
+inline const char* name_of(ReplicaState state) {
+  switch (state) {
+    case ReplicaState::kStarting:
+      return "starting";
+    case ReplicaState::kServing:
+      return "serving";
+    case ReplicaState::kFailed:
+      return "failed";
+    case ReplicaState::kStopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
 // What /tpbench/replicas shows of one replica (counts since the server started).
 struct ReplicaCounters {
   int replica = 0;
   int leader_rank = 0;
-  std::string state;       // "starting" | "serving" | "failed" | "stopped"
+  ReplicaState state = ReplicaState::kStarting;
   std::string failure;     // why it failed ("" unless failed)
   uint64_t in_flight = 0;  // submitted, not yet ended or cancelled
   uint64_t requests = 0;   // submitted to it

@@ -47,7 +47,7 @@ std::string replicas_body(const std::vector<ReplicaCounters>& replicas) {
   for (const ReplicaCounters& r : replicas)
     list.push_back({{"replica", r.replica},
                     {"leader_rank", r.leader_rank},
-                    {"state", r.state},
+                    {"state", name_of(r.state)},
                     {"failure", r.failure.empty() ? nlohmann::json() : nlohmann::json(r.failure)},
                     {"in_flight", r.in_flight},
                     {"requests", r.requests},

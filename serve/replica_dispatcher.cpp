@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
@@ -14,8 +15,7 @@ namespace tpbench::serve {
 namespace {
 
 constexpr const char* kShuttingDown = "the server is shutting down";
-constexpr auto kReadyTimeout = std::chrono::minutes(10);  // an engine build on a slow disk
-constexpr int64_t kStopTimeoutNs = 120'000'000'000;       // leaders finishing their step
+constexpr int64_t kStopTimeoutNs = 120'000'000'000;  // leaders finishing their step
 
 // The ZAP handler stamped "rank N" on the connection: the sender cannot pick it.
 int rank_of(const wire::Received& msg) {
@@ -73,7 +73,7 @@ ReplicaDispatcher::ReplicaDispatcher(zmq::context_t& context, DispatcherConfig c
     ReplicaCounters r;
     r.replica = replica;
     r.leader_rank = config_.topology.leader_of(replica);
-    r.state = "starting";
+    r.state = ReplicaState::kStarting;
     replicas_.push_back(r);
   }
 }
@@ -87,14 +87,27 @@ ReplicaDispatcher::~ReplicaDispatcher() {
 ExitStatus ReplicaDispatcher::start_and_wait_ready() {
   thread_ = std::thread([this] { run(); });
   std::unique_lock lock(mutex_);
-  const bool settled = ready_cv_.wait_for(lock, kReadyTimeout, [&] {
+  const auto settled = [&] {
     for (const ReplicaCounters& r : replicas_)
-      if (r.state == "starting") return false;
+      if (r.state == ReplicaState::kStarting) return false;
     return true;
-  });
-  if (!settled) return {kExitRunFailed, "a replica's leader never reported its engine ready"};
+  };
+  const double limit_s = config_.startup_timeout_s;
+  if (limit_s <= 0) {
+    ready_cv_.wait(lock, settled);
+  } else if (!ready_cv_.wait_for(lock, std::chrono::duration<double>(limit_s), settled)) {
+    std::string waiting;
+    for (const ReplicaCounters& r : replicas_)
+      if (r.state == ReplicaState::kStarting)
+        waiting += (waiting.empty() ? "" : ", ") + std::string("replica ") +
+                   std::to_string(r.replica) + " (rank " + std::to_string(r.leader_rank) + ")";
+    std::ostringstream limit;
+    limit << limit_s;
+    return {kExitRunFailed, waiting + " never reported ready to the front end at " +
+                                endpoints_.control + " (--startup-timeout " + limit.str() + " s)"};
+  }
   for (const ReplicaCounters& r : replicas_)
-    if (r.state == "failed") return {kExitRunFailed, r.failure};
+    if (r.state == ReplicaState::kFailed) return {kExitRunFailed, r.failure};
   return {};
 }
 
@@ -118,7 +131,8 @@ GenerationService::Submitted ReplicaDispatcher::submit(EngineRequest request, On
   const uint64_t id = next_id_++;
   int chosen = -1;
   for (const ReplicaCounters& r : replicas_)
-    if (r.state == "serving" && (chosen < 0 || r.in_flight < replicas_[chosen].in_flight))
+    if (r.state == ReplicaState::kServing &&
+        (chosen < 0 || r.in_flight < replicas_[chosen].in_flight))
       chosen = r.replica;
   if (chosen < 0 || stopping_) {
     const std::string reason = stopping_ ? kShuttingDown : no_replica_reason(replicas_);
@@ -173,7 +187,7 @@ void ReplicaDispatcher::run() {
     if (stop_sent_) {
       std::lock_guard lock(mutex_);
       bool all_stopped = true;
-      for (const ReplicaCounters& r : replicas_) all_stopped &= r.state == "stopped";
+      for (const ReplicaCounters& r : replicas_) all_stopped &= r.state == ReplicaState::kStopped;
       if (all_stopped) return;
       if (steady_now_ns() > stop_deadline_ns) {
         log_warn("tpbench_serve: a replica's leader did not confirm its shutdown");
@@ -211,7 +225,7 @@ void ReplicaDispatcher::take_submissions() {
     std::string failure;
     {
       std::lock_guard lock(mutex_);
-      failed = replicas_[p.replica].state != "serving";
+      failed = replicas_[p.replica].state != ReplicaState::kServing;
       failure = replicas_[p.replica].failure;
     }
     if (failed) {
@@ -229,7 +243,7 @@ void ReplicaDispatcher::take_submissions() {
       ReplicaCounters& r = replicas_[it->second.replica];
       --r.in_flight;
       ++r.cancelled;
-      if (r.state == "serving") cancels[it->second.replica].ids.push_back(id);
+      if (r.state == ReplicaState::kServing) cancels[it->second.replica].ids.push_back(id);
       active_.erase(it);
     }
   }
@@ -273,7 +287,8 @@ void ReplicaDispatcher::take_messages() {
         std::cerr << "tpbench_serve: " << who << " ready: " << ready.engine << std::endl;
         {
           std::lock_guard lock(mutex_);
-          if (replicas_[replica].state == "starting") replicas_[replica].state = "serving";
+          if (replicas_[replica].state == ReplicaState::kStarting)
+            replicas_[replica].state = ReplicaState::kServing;
         }
         ready_cv_.notify_all();
         break;
@@ -283,7 +298,7 @@ void ReplicaDispatcher::take_messages() {
         break;
       case wire::MsgKind::kDone: {
         std::lock_guard lock(mutex_);
-        replicas_[replica].state = "stopped";
+        replicas_[replica].state = ReplicaState::kStopped;
         break;
       }
       default:
@@ -332,7 +347,7 @@ void ReplicaDispatcher::on_replica_failed(int replica, const std::string& reason
   log_error("tpbench_serve: " + reason);
   {
     std::lock_guard lock(mutex_);
-    replicas_[replica].state = "failed";
+    replicas_[replica].state = ReplicaState::kFailed;
     replicas_[replica].failure = reason;
   }
   ready_cv_.notify_all();

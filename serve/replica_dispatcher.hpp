@@ -33,6 +33,7 @@ struct DispatcherConfig {
   std::map<int, std::string> leader_keys;  // leader rank -> its CURVE public key (z85)
   std::string bind_host;                   // "127.0.0.1", or "*" when leaders are on other hosts
   std::string advertise_host;              // what the leaders connect to when bind_host is "*"
+  double startup_timeout_s = 600;          // --startup-timeout: leaders' ready; 0 = no limit
 };
 
 class ReplicaDispatcher final : public GenerationService {
@@ -43,7 +44,8 @@ class ReplicaDispatcher final : public GenerationService {
 
   // Where the leaders connect (rank 0 broadcasts it over MPI).
   const wire::Endpoints& endpoints() const { return endpoints_; }
-  // Starts the thread; then blocks until every leader said ready, or one reported an error.
+  // Starts the thread; then blocks until every leader said ready, one reported an error, or
+  // --startup-timeout passed (naming the replicas whose leaders never said ready).
   ExitStatus start_and_wait_ready();
   // Sends stop to every leader and waits for each one's done (its engine is shut down), then ends
   // the thread. Requests still in flight fail ("the server is shutting down"). Idempotent.

@@ -119,7 +119,7 @@ int run(int argc, char** argv) {
       const ListenAddress address = dispatcher_address(options.run.coordinator_addr, hosts);
       dispatcher = std::make_unique<ReplicaDispatcher>(
           context, DispatcherConfig{topology, std::move(leader_keys), address.bind_host,
-                                    address.advertise_host});
+                                    address.advertise_host, options.run.startup_timeout_s});
     });
   }
   if (int code = agree(status)) return code;

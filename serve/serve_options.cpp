@@ -21,7 +21,7 @@
 namespace tpbench::serve {
 namespace {
 
-constexpr std::array<std::string_view, 17> kEngineFlags{
+constexpr std::array<std::string_view, 18> kEngineFlags{
     "MODEL",
     "--tp",
     "--backend",
@@ -39,6 +39,7 @@ constexpr std::array<std::string_view, 17> kEngineFlags{
     "--sim-per-token-us",
     "--sim-profile",
     "--coordinator-addr",  // where rank 0 listens for its replicas' leaders
+    "--startup-timeout",   // how long rank 0 waits for its replicas' leaders to connect
 };
 
 // Forwards the engine options of the table to the CLI11 binder and skips the rest (DATASET,
