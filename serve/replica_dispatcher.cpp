@@ -186,8 +186,10 @@ void ReplicaDispatcher::run() {
     }
     if (stop_sent_) {
       std::lock_guard lock(mutex_);
+      // A leader that never connected cannot confirm (and its stop was dropped): not waited for.
       bool all_stopped = true;
-      for (const ReplicaCounters& r : replicas_) all_stopped &= r.state == ReplicaState::kStopped;
+      for (const ReplicaCounters& r : replicas_)
+        all_stopped &= r.state == ReplicaState::kStopped || r.state == ReplicaState::kStarting;
       if (all_stopped) return;
       if (steady_now_ns() > stop_deadline_ns) {
         log_warn("tpbench_serve: a replica's leader did not confirm its shutdown");

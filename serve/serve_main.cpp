@@ -21,6 +21,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/mpi_check.hpp"
+#include "common/wire/mpi_exchange.hpp"
 #include "common/wire/topology.hpp"
 #include "coordinator/app/backend_detect.hpp"
 #include "engine/engine.hpp"
@@ -111,12 +112,12 @@ int run(int argc, char** argv) {
   wire::CurveKeys keys;
   status = exit_status_of([&] { keys = wire::make_curve_keys(); });
   if (int code = agree(status)) return code;
-  const std::vector<std::string> hosts = all_host_names();
+  const std::vector<std::string> hosts = wire::all_gather_strings(wire::this_host_name(), 256);
   std::map<int, std::string> leader_keys = gather_leader_keys(keys, topology);
   std::unique_ptr<ReplicaDispatcher> dispatcher;
   if (rank == 0) {
     status = exit_status_of([&] {
-      const ListenAddress address = dispatcher_address(options.run.coordinator_addr, hosts);
+      const wire::ListenAddress address = wire::listen_address(options.run.coordinator_addr, hosts);
       dispatcher = std::make_unique<ReplicaDispatcher>(
           context, DispatcherConfig{topology, std::move(leader_keys), address.bind_host,
                                     address.advertise_host, options.run.startup_timeout_s});
@@ -124,7 +125,7 @@ int run(int argc, char** argv) {
   }
   if (int code = agree(status)) return code;
   const wire::Endpoints endpoints =
-      broadcast_endpoints(dispatcher ? dispatcher->endpoints() : wire::Endpoints{});
+      wire::broadcast_endpoints(dispatcher ? dispatcher->endpoints() : wire::Endpoints{});
 
   // Engines: one per rank, over its replica's TP communicator.
   const Backend backend = resolve_backend(options.run.engine.backend);

@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/mpi_check.hpp"
+#include "common/wire/mpi_exchange.hpp"
 #include "common/wire/topology.hpp"
 #include "coordinator/app/backend_detect.hpp"
 #include "coordinator/app/mpi_agreement.hpp"
@@ -53,46 +54,6 @@ CliResult parse_on_rank(int rank, int argc, char** argv) {
   return parse_command_line(argc, argv);
 }
 
-std::string host_name() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-std::vector<std::string> all_gather_strings(const std::string& mine, int world) {
-  constexpr int kLen = 256;
-  std::vector<char> send(kLen, 0), recv(static_cast<size_t>(kLen) * world, 0);
-  std::copy_n(mine.begin(), std::min<size_t>(mine.size(), kLen - 1), send.begin());
-  MPI_CHECK(
-      MPI_Allgather(send.data(), kLen, MPI_CHAR, recv.data(), kLen, MPI_CHAR, MPI_COMM_WORLD));
-  std::vector<std::string> out;
-  for (int r = 0; r < world; ++r) out.emplace_back(recv.data() + static_cast<size_t>(r) * kLen);
-  return out;
-}
-
-std::vector<std::string> gather_strings(const std::string& mine, int world, int rank) {
-  constexpr int kLen = 64;
-  std::vector<char> send(kLen, 0), recv(rank == 0 ? static_cast<size_t>(kLen) * world : 0, 0);
-  std::copy_n(mine.begin(), std::min<size_t>(mine.size(), kLen - 1), send.begin());
-  MPI_CHECK(
-      MPI_Gather(send.data(), kLen, MPI_CHAR, recv.data(), kLen, MPI_CHAR, 0, MPI_COMM_WORLD));
-  std::vector<std::string> out;
-  if (rank == 0)
-    for (int r = 0; r < world; ++r) out.emplace_back(recv.data() + static_cast<size_t>(r) * kLen);
-  return out;
-}
-
-wire::Endpoints broadcast_endpoints(const wire::Endpoints& mine, int rank) {
-  msgpack::sbuffer buf;
-  if (rank == 0) msgpack::pack(buf, mine);
-  int size = static_cast<int>(buf.size());
-  MPI_CHECK(MPI_Bcast(&size, 1, MPI_INT, 0, MPI_COMM_WORLD));
-  std::vector<char> bytes(buf.data(), buf.data() + buf.size());
-  bytes.resize(size);
-  MPI_CHECK(MPI_Bcast(bytes.data(), size, MPI_CHAR, 0, MPI_COMM_WORLD));
-  return wire::decode_payload<wire::Endpoints>(bytes.data(), bytes.size());
-}
-
 std::string iso8601_utc(int64_t system_ns) {
   std::time_t secs = static_cast<std::time_t>(system_ns / 1'000'000'000);
   std::tm tm{};
@@ -102,21 +63,6 @@ std::string iso8601_utc(int64_t system_ns) {
   char out[64];
   std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>((system_ns / 1'000'000) % 1000));
   return out;
-}
-
-// Default: loopback when every rank runs on rank 0's host, else every interface, advertised
-// under rank 0's host name. --coordinator-addr picks an IP, interface or host name.
-void choose_listen_address(const RunOptions& o, const std::vector<std::string>& hosts,
-                           CoordinatorConfig& cfg) {
-  if (!o.coordinator_addr.empty()) {
-    cfg.bind_host = o.coordinator_addr;
-    cfg.advertise_host = o.coordinator_addr == "*" ? hosts[0] : o.coordinator_addr;
-    return;
-  }
-  bool single_node =
-      std::all_of(hosts.begin(), hosts.end(), [&](const std::string& h) { return h == hosts[0]; });
-  cfg.bind_host = single_node ? "127.0.0.1" : "*";
-  cfg.advertise_host = single_node ? "127.0.0.1" : hosts[0];
 }
 
 }  // namespace
@@ -171,8 +117,8 @@ int run_cluster(int argc, char** argv) {
       MPI_Comm_free(&engine_comm);
     }
   }
-  const std::string host = host_name();
-  const std::vector<std::string> hosts = all_gather_strings(host, world);
+  const std::string host = wire::this_host_name();
+  const std::vector<std::string> hosts = wire::all_gather_strings(host, 256);
 
   // 4. Workload (rank 0), then the coordinator's keys and sockets.
   Workload workload;
@@ -193,7 +139,7 @@ int run_cluster(int argc, char** argv) {
   wire::CurveKeys keys;
   status = exit_status_of([&] { keys = wire::make_curve_keys(); });
   if (int code = agree_on_status(status)) return code;
-  const std::vector<std::string> public_keys = gather_strings(keys.public_z85, world, rank);
+  const std::vector<std::string> public_keys = wire::gather_strings_to_root(keys.public_z85, 64);
 
   std::unique_ptr<Coordinator> coordinator;
   if (rank == 0) {
@@ -207,14 +153,16 @@ int run_cluster(int argc, char** argv) {
       cfg.rank_hosts = hosts;
       for (int r = 0; r < world; ++r)
         if (topo.replica_of(r) >= 0) cfg.client_keys[r] = public_keys[r];
-      choose_listen_address(options, hosts, cfg);
+      const wire::ListenAddress address = wire::listen_address(options.coordinator_addr, hosts);
+      cfg.bind_host = address.bind_host;
+      cfg.advertise_host = address.advertise_host;
       coordinator = std::make_unique<Coordinator>(std::move(cfg), std::move(workload));
     });
   }
   if (int code = agree_on_status(status)) return code;
   if (rank != 0) defer_worker_interrupts();
   const wire::Endpoints endpoints =
-      broadcast_endpoints(coordinator ? coordinator->endpoints() : wire::Endpoints{}, rank);
+      wire::broadcast_endpoints(coordinator ? coordinator->endpoints() : wire::Endpoints{});
   if (coordinator) coordinator->start();
 
   // 5. Engines; leaders report ready and receive their shard.

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "common/clock.hpp"
 #include "common/wire/topology.hpp"
 #include "serve/replica_dispatcher.hpp"
 
@@ -35,7 +36,9 @@ TEST(ReplicaDispatcher, LeadersThatNeverConnectEndTheStartUpNamingThem) {
         reason = why;
       });
   EXPECT_EQ(reason, "no replica is serving");
+  const int64_t stop_began = steady_now_ns();
   dispatcher.stop();
+  EXPECT_LT(steady_now_ns() - stop_began, 5'000'000'000) << "stop() waited for absent leaders";
 }
 
 }  // namespace
