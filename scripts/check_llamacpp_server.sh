@@ -21,7 +21,7 @@ PY=${1:-}
 SERVER=${2:-}
 BUILD=${3:-build}
 if [[ -z "$PY" || -z "$SERVER" ]]; then
-  sed -n '6,11p' "$0" >&2
+  sed -n '7,11p' "$0" >&2
   exit 2
 fi
 if [[ ! -x "$PY" ]] || ! "$PY" -c 'import gguf, numpy' 2>/dev/null; then
