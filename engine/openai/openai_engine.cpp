@@ -9,6 +9,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "engine/openai/chunk_token_count.hpp"
 #include "engine/openai/http_stream_client.hpp"
 #include "engine/openai/request_body.hpp"
 #include "engine/openai/response_decoder.hpp"
@@ -53,7 +54,8 @@ class OpenAiEngine final : public Engine, public HttpStreamSink {
   explicit OpenAiEngine(const EngineOptions& options)
       : options_(options.openai),
         endpoint_(endpoint_of(options.openai.endpoint)),
-        tokenizer_(load_tokenizer(options.model_dir)) {
+        tokenizer_(load_tokenizer(options.model_dir)),
+        chunk_tokens_(*tokenizer_) {
     TPBENCH_CHECK(!options_.base_urls.empty(), "--backend openai without --base-url");
     base_url_ = normalized_base_url(
         options_.base_urls[static_cast<size_t>(options.replica) % options_.base_urls.size()]);
@@ -169,9 +171,7 @@ class OpenAiEngine final : public Engine, public HttpStreamSink {
       stream.usage_tokens_seen = chunk.usage->completion_tokens;
       if (delta >= 1) return static_cast<int32_t>(delta);
     }
-    const size_t counted =
-        tokenizer_->encode(chunk.content_text + chunk.reasoning_text, false).size();
-    return static_cast<int32_t>(std::max<size_t>(counted, 1));
+    return chunk_tokens_.count(chunk.content_text + chunk.reasoning_text);
   }
 
   void release_held(uint64_t id, Stream& stream, bool last) {
@@ -283,6 +283,7 @@ class OpenAiEngine final : public Engine, public HttpStreamSink {
   OpenAiClientOptions options_;
   openai::Endpoint endpoint_;
   std::unique_ptr<Tokenizer> tokenizer_;
+  openai::ChunkTokenCounter chunk_tokens_;
   std::string base_url_;
   std::string url_;
   std::string model_;

@@ -1,5 +1,6 @@
 // Whole streams in the shapes vLLM, LMDeploy and SGLang send (tests/engine/openai/fixtures/*.sse,
-// written by hand from their protocol definitions; each file's header says so). Each is read
+// written by hand from their protocol definitions; each file's header says so), and two that
+// llama.cpp's server really sent (llamacpp_*.sse). Each is read
 // with LF, CRLF and CR line ends, whole, cut at every byte offset and byte by byte: the decoded
 // chunks must be the same every time, and match what the fixture holds.
 #include <gtest/gtest.h>
@@ -208,6 +209,30 @@ TEST(ServerFixtures, SglangCompletionsWithoutUsage) {
   expected.finish_reason = "length";
   expected.finished = true;
   check_fixture({"sglang_completions.sse", Endpoint::kCompletions, expected});
+}
+
+TEST(ServerFixtures, LlamaCppCompletionsUsageOnTheEmptyFinishingChunk) {
+  StreamSummary expected;
+  expected.text = ", there was a";
+  expected.content_chunks = 4;
+  expected.first_content_chunk = 0;
+  expected.last_content_chunk = 3;  // not the finishing chunk: its text is empty
+  expected.usage = Usage{5, 4};
+  expected.finish_reason = "length";
+  expected.finished = true;
+  check_fixture({"llamacpp_completions.sse", Endpoint::kCompletions, expected});
+}
+
+TEST(ServerFixtures, LlamaCppChatRoleChunkWithNullContent) {
+  StreamSummary expected;
+  expected.text = "\"Here";
+  expected.content_chunks = 4;
+  expected.first_content_chunk = 1;  // chunk 0 is the role with "content": null
+  expected.last_content_chunk = 4;
+  expected.usage = Usage{46, 4};
+  expected.finish_reason = "length";
+  expected.finished = true;
+  check_fixture({"llamacpp_chat.sse", Endpoint::kChatCompletions, expected});
 }
 
 TEST(ServerFixtures, KeepAlivePingsAndNamedEvents) {
