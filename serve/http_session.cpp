@@ -203,6 +203,23 @@ void HttpSession::start_generation(openai::Endpoint endpoint) {
   generation_id_ = submitted.id;
   replica_ = submitted.replica;
   if (streaming_) stream(completion_->opening_frames(), false);
+  if (generating_) watch_for_hang_up(generation_id_);
+}
+
+void HttpSession::watch_for_hang_up(uint64_t id) {
+  stream_.socket().async_wait(
+      net::ip::tcp::socket::wait_read, [self = shared_from_this(), id](beast::error_code ec) {
+        if (ec == net::error::operation_aborted || self->state_ == State::kClosed) return;
+        if (!self->generating_ || self->generation_id_ != id) return;
+        if (!ec) {
+          char byte = 0;
+          beast::error_code peek_ec;
+          const size_t n = self->stream_.socket().receive(
+              net::buffer(&byte, 1), net::ip::tcp::socket::message_peek, peek_ec);
+          if (!peek_ec && n > 0) return;  // a pipelined request: the client is still there
+        }
+        self->close();  // cancels the generation
+      });
 }
 
 // A request's callbacks may still be queued when the next request on this connection has

@@ -43,6 +43,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void finish_request();
   void close();
 
+  // While a request generates: a client that hangs up (EOF or an error on its socket) cancels
+  // it, whether or not it streams. Bytes of a next, pipelined request stop the watch and stay
+  // in the socket for the next read.
+  void watch_for_hang_up(uint64_t id);
   void on_token(uint64_t id, int32_t token, bool last);
   void on_done(uint64_t id, bool ok, const std::string& reason);
   void complete_generation();

@@ -312,6 +312,30 @@ class ServeOnStories(unittest.TestCase):
             self.assertLess(tokens, max_tokens - 100, after)
         self.assert_serving()
 
+    def test_client_gone_while_waiting_for_a_whole_answer_cancels_its_request(self):
+        """A client that hangs up before its non-streamed answer: the server notices the closed
+        socket at once (not when it writes the answer) and cancels the request."""
+        max_tokens = 500
+        before = self.wait_idle()
+        conn = self.server.connect()
+        conn.request("POST", "/v1/completions",
+                     body=json.dumps(greedy_body(1, max_tokens, stream=False)),
+                     headers={"Content-Type": "application/json"})
+        deadline = time.time() + 10
+        while sum(r["in_flight"] for r in self.replica_counters()) == 0:
+            self.assertLess(time.time(), deadline, "the request never started")
+            time.sleep(0.01)
+        conn.sock.close()
+        conn.close()
+        self.wait_idle()
+        time.sleep(0.3)  # tokens of a request the engine went on generating would arrive
+        after = self.replica_counters()
+        cancelled = sum(a["cancelled"] - b["cancelled"] for a, b in zip(after, before))
+        tokens = sum(a["tokens"] - b["tokens"] for a, b in zip(after, before))
+        self.assertEqual(cancelled, 1, after)
+        self.assertLess(tokens, max_tokens - 100, after)
+        self.assert_serving()
+
     def test_replicas_share_requests(self):
         """Concurrent requests spread over every replica (X-Tpbench-Replica), each with the golden
         ids; /tpbench/replicas lists every replica serving."""
