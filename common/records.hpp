@@ -30,10 +30,13 @@ struct RequestRecord {
   // sent, else its tokenizer's count of each chunk's text); output_tokens is then the server's
   // usage.completion_tokens when it sent one. -1: an in-process engine (no client count).
   int32_t client_output_tokens = -1;
+  // The output length the workload asked for (its output_len); -1: unknown. An in-process engine
+  // always generates exactly that; a server may not (a context limit, a stop it did not skip).
+  int32_t requested_output_tokens = -1;
   // Map keys in this order; new fields go last.
   MSGPACK_DEFINE_MAP(id, replica, prompt_tokens, output_tokens, scheduled_ns, queue_ns, submit_ns,
                      first_token_ns, finish_ns, token_ns, token_ids, ok, error,
-                     client_output_tokens);
+                     client_output_tokens, requested_output_tokens);
 };
 
 }  // namespace tpbench

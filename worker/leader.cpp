@@ -118,6 +118,7 @@ LeaderResult run_leader_loop(Engine& engine, const LeaderConfig& config, wire::G
     rec.id = req.id;
     rec.replica = config.replica;
     rec.prompt_tokens = req.prompt_len;
+    rec.requested_output_tokens = req.output_len;
     EngineRequest er;
     er.id = req.id;
     er.prompt = std::move(req.prompt_ids);

@@ -61,6 +61,8 @@ void read_record(const msgpack::object& o, RequestRecord& r) {
       r.finish_ns = as_i64(v);
     else if (k == "client_output_tokens")
       r.client_output_tokens = static_cast<int32_t>(as_i64(v));
+    else if (k == "requested_output_tokens")
+      r.requested_output_tokens = static_cast<int32_t>(as_i64(v));
     else if (k == "token_ns")
       read_int_array(v, r.token_ns, "token_ns");
     else if (k == "token_ids")

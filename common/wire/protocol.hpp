@@ -11,7 +11,7 @@
 namespace tpbench::wire {
 
 // Bump whenever a message's fields or meaning change.
-inline constexpr uint32_t kProtocolVersion = 6;
+inline constexpr uint32_t kProtocolVersion = 7;
 
 enum class MsgKind : int32_t {
   kHello = 1,         // rank -> coordinator (presence socket): who I am

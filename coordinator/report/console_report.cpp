@@ -125,9 +125,9 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m, i
   print_line(out, table::row("Successful requests", {integer(m.completed)}));
   // An open loop has no -c: its cap on requests in flight is --max-concurrency (or none).
   if (m.open_loop)
-    print_line(out, table::row("Max concurrency", {o.max_concurrency > 0
-                                                       ? integer(o.max_concurrency)
-                                                       : std::string("none")}));
+    print_line(out,
+               table::row("Max concurrency", {o.max_concurrency > 0 ? integer(o.max_concurrency)
+                                                                    : std::string("none")}));
   else
     print_line(out, table::row("Concurrency", {integer(o.concurrency)}));
   print_line(out, table::row("Stream output", {o.stream_output ? "true" : "false"}));
@@ -149,6 +149,9 @@ void print_summary_rows(std::FILE* out, const RunInfo& info, const Metrics& m, i
   if (m.client_counted > 0)
     print_line(out, table::row("Output token mismatches (server/client)",
                                {integer(m.output_token_mismatches)}));
+  if (m.client_counted > 0 || m.output_length_mismatches > 0)
+    print_line(
+        out, table::row("Outputs not of the asked length", {integer(m.output_length_mismatches)}));
   print_line(out, table::row("Input throughput (tok/s)", {fixed(m.input_throughput)}));
   print_line(out, table::row("Output throughput (tok/s)", {fixed(m.output_throughput)}));
   print_line(out, table::row("Total throughput (tok/s)", {fixed(m.total_throughput)}));

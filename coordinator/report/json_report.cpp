@@ -91,7 +91,8 @@ Json metrics_json(const Metrics& m) {
     j["failure_reasons"].push_back({{"reason", g.reason}, {"count", g.count}});
   j["total_input_tokens"] = m.total_input_tokens;
   j["total_output_tokens"] = m.total_output_tokens;
-  j["output_token_mismatches"] = m.output_token_mismatches;  // server usage vs client count
+  j["output_token_mismatches"] = m.output_token_mismatches;    // server usage vs client count
+  j["output_length_mismatches"] = m.output_length_mismatches;  // output_tokens vs the asked length
   j["duration_s"] = m.duration_s;
   j["input_throughput"] = m.input_throughput;
   j["output_throughput"] = m.output_throughput;

@@ -87,6 +87,8 @@ Metrics compute_metrics(const std::vector<RequestRecord>& records, size_t total_
       ++m.client_counted;
       if (r.client_output_tokens != r.output_tokens) ++m.output_token_mismatches;
     }
+    if (r.requested_output_tokens >= 0 && r.output_tokens != r.requested_output_tokens)
+      ++m.output_length_mismatches;
     add_completed(r, streaming, samples);
   }
 

@@ -34,6 +34,8 @@ struct Metrics {
   // client's count.
   size_t client_counted = 0;
   size_t output_token_mismatches = 0;
+  // Completed requests whose output_tokens differs from the length the workload asked for.
+  size_t output_length_mismatches = 0;
   double duration_s = 0;        // last finish over the cluster - t0
   double input_throughput = 0;  // tok/s
   double output_throughput = 0;

@@ -29,6 +29,7 @@ std::string requests_jsonl_lines(const RequestRecord* begin, const RequestRecord
            {"finish_ns", r->finish_ns},
            {"token_ns", r->token_ns}};
     if (r->client_output_tokens >= 0) j["client_output_tokens"] = r->client_output_tokens;
+    if (r->requested_output_tokens >= 0) j["requested_output_tokens"] = r->requested_output_tokens;
     if (record_tokens) j["token_ids"] = r->token_ids;
     text += j.dump(-1, ' ', false, Json::error_handler_t::replace);
     text += '\n';

@@ -29,6 +29,7 @@ RequestRecord sample_record(uint64_t id) {
   r.ok = id % 2 == 0;
   r.error = r.ok ? "" : "prompt longer than the context";
   r.client_output_tokens = id % 3 == 0 ? -1 : 4;
+  r.requested_output_tokens = id % 4 == 0 ? -1 : 3 + static_cast<int32_t>(id % 2);
   return r;
 }
 
@@ -47,6 +48,7 @@ void expect_same(const RequestRecord& a, const RequestRecord& b) {
   EXPECT_EQ(a.ok, b.ok);
   EXPECT_EQ(a.error, b.error);
   EXPECT_EQ(a.client_output_tokens, b.client_output_tokens);
+  EXPECT_EQ(a.requested_output_tokens, b.requested_output_tokens);
 }
 
 WorkloadRequest sample_request(uint64_t id) {

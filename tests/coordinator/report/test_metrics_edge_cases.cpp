@@ -94,6 +94,25 @@ TEST(MetricsEdges, HandComputedSmallRun) {
   EXPECT_DOUBLE_EQ(m.itl.std, std::sqrt((0.25 + 0.25 + 0.0) / 3));
 }
 
+// A server may end an answer early (or late): completed requests whose output differs from the
+// asked length are counted; failed ones and records without an asked length are not; the
+// throughput counts what was generated.
+TEST(MetricsEdges, OutputsNotOfTheAskedLengthAreCounted) {
+  std::vector<RequestRecord> records;
+  for (int32_t n : {8, 5, 8, 9}) {
+    RequestRecord r = record(0, 100, 1'000'000'000, n);
+    r.requested_output_tokens = 8;
+    records.push_back(r);
+  }
+  records.push_back(record(0, 100, 1'000'000'000, 3));  // no asked length: not counted
+  RequestRecord failed = record(0, 0, 1'000'000'000, 2, false, "reset");
+  failed.requested_output_tokens = 8;  // failed: not counted
+  records.push_back(failed);
+  const Metrics m = compute_metrics(records, 6, kPoints, true);
+  EXPECT_EQ(m.output_length_mismatches, 2u);
+  EXPECT_EQ(m.total_output_tokens, 8 + 5 + 8 + 9 + 3);
+}
+
 TEST(MetricsEdges, NoStreamingMeansNoTtftOrItl) {
   RequestRecord a = record(0, 1'000'000'000, 3'000'000'000, 3);
   a.token_ns = {1'000'000'000, 1'500'000'000, 3'000'000'000};

@@ -50,6 +50,7 @@ def check_records(a, records, lengths, metrics):
     if ids != list(range(a.requests)):
         fail("requests reported: %d, expected each of %d once" % (len(ids), a.requests))
     mismatches = 0
+    length_mismatches = 0
     for r in records:
         if not r["ok"]:
             fail("request %d failed: %s" % (r["id"], r["error"]))
@@ -66,6 +67,14 @@ def check_records(a, records, lengths, metrics):
             fail("request %d: token times not ascending" % r["id"])
         if r["client_output_tokens"] != r["output_tokens"]:
             mismatches += 1
+        asked = r.get("requested_output_tokens")
+        if not isinstance(asked, int) or asked < 1:
+            fail("request %d: requested_output_tokens %r" % (r["id"], asked))
+        if not a.sharegpt and asked != lengths[r["id"]]:  # ShareGPT's lengths are the tokenizer's
+            fail("request %d: requested_output_tokens %d, the workload asked %d" %
+                 (r["id"], asked, lengths[r["id"]]))
+        if r["output_tokens"] != asked:
+            length_mismatches += 1
         if a.exact_tokens and r["output_tokens"] != lengths[r["id"]] + a.skew:
             fail("request %d: output_tokens %d, expected %d" %
                  (r["id"], r["output_tokens"], lengths[r["id"]] + a.skew))
@@ -83,9 +92,15 @@ def check_records(a, records, lengths, metrics):
     if metrics["output_token_mismatches"] != mismatches:
         fail("JSON output_token_mismatches %d, records say %d" %
              (metrics["output_token_mismatches"], mismatches))
+    if metrics["output_length_mismatches"] != length_mismatches:
+        fail("JSON output_length_mismatches %d, records say %d" %
+             (metrics["output_length_mismatches"], length_mismatches))
+    if a.exact_tokens and length_mismatches != (len(records) if a.skew else 0):
+        fail("%d outputs not of the asked length with --skew %d" % (length_mismatches, a.skew))
     if a.expect_mismatches is not None and mismatches != a.expect_mismatches:
         fail("%d mismatches, expected %d" % (mismatches, a.expect_mismatches))
-    print("records ok: %d requests, %d mismatches" % (len(records), mismatches))
+    print("records ok: %d requests, %d mismatches, %d not of the asked length" %
+          (len(records), mismatches, length_mismatches))
 
 
 def prompt_of(body):
