@@ -213,25 +213,21 @@ void ReplicaDispatcher::run() {
 void ReplicaDispatcher::take_submissions() {
   std::vector<Pending> incoming;
   std::vector<uint64_t> cancelled;
+  std::vector<ReplicaCounters> replicas;  // their states as the submissions are taken
   {
     std::lock_guard lock(mutex_);
     incoming.swap(incoming_);
     cancelled.swap(cancelled_);
+    if (!incoming.empty()) replicas = replicas_;
   }
   std::map<int, wire::ServeRequestsMsg> requests;
   for (Pending& p : incoming) {
     const uint64_t id = p.request.id;
     auto [it, inserted] =
         active_.emplace(id, Active{p.replica, std::move(p.on_token), std::move(p.on_done)});
-    bool failed = false;
-    std::string failure;
-    {
-      std::lock_guard lock(mutex_);
-      failed = replicas_[p.replica].state != ReplicaState::kServing;
-      failure = replicas_[p.replica].failure;
-    }
-    if (failed) {
-      end_request(it, false, failure.empty() ? kShuttingDown : failure);
+    const ReplicaCounters& to = replicas[p.replica];
+    if (to.state != ReplicaState::kServing) {
+      end_request(it, false, to.failure.empty() ? kShuttingDown : to.failure);
       continue;
     }
     requests[p.replica].requests.push_back(wire_request(std::move(p.request)));

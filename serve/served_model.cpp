@@ -5,6 +5,7 @@
 #include <climits>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -16,39 +17,35 @@ namespace {
 
 constexpr int32_t kDefaultCompletionTokens = 16;  // OpenAI's default max_tokens
 
-int32_t config_max_context(const std::string& model_dir) {
-  const std::filesystem::path path = std::filesystem::path(model_dir) / "config.json";
+// MODEL_DIR/file parsed; nullopt when the file is absent; InputError naming it when it is not
+// JSON.
+std::optional<nlohmann::json> read_model_json(const std::filesystem::path& path) {
   std::ifstream in(path);
-  if (!in) return 0;
-  nlohmann::json config;
+  if (!in) return std::nullopt;
   try {
-    config = nlohmann::json::parse(in);
+    return nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(path.string() + ": " + e.what());
   }
+}
+
+int32_t max_context_of(const std::optional<nlohmann::json>& config) {
+  if (!config || !config->is_object()) return 0;
   for (const char* key : {"max_position_embeddings", "seq_length", "max_sequence_length"}) {
-    auto it = config.find(key);
-    if (it != config.end() && it->is_number_integer() && it->get<int64_t>() > 0)
+    auto it = config->find(key);
+    if (it != config->end() && it->is_number_integer() && it->get<int64_t>() > 0)
       return static_cast<int32_t>(std::min<int64_t>(it->get<int64_t>(), INT32_MAX));
   }
   return 0;
 }
 
-// eos_token_id of MODEL_DIR/file (an id or a list of ids), appended to ids; nothing when the file
-// or the key is absent or null.
-void append_eos_ids(const std::string& model_dir, const char* file, std::vector<int32_t>& ids) {
-  const std::filesystem::path path = std::filesystem::path(model_dir) / file;
-  std::ifstream in(path);
-  if (!in) return;
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path.string() + ": " + e.what());
-  }
-  if (!config.is_object()) return;
-  auto it = config.find("eos_token_id");
-  if (it == config.end() || it->is_null()) return;
+// The file's eos_token_id (an id or a list of ids), appended to ids; nothing when the file or
+// the key is absent or null.
+void append_eos_ids(const std::optional<nlohmann::json>& json, const std::filesystem::path& path,
+                    std::vector<int32_t>& ids) {
+  if (!json || !json->is_object()) return;
+  auto it = json->find("eos_token_id");
+  if (it == json->end() || it->is_null()) return;
   const nlohmann::json list = it->is_array() ? *it : nlohmann::json::array({*it});
   for (const nlohmann::json& id : list) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
@@ -66,11 +63,15 @@ ServedModel load_served_model(const std::string& model_dir, std::string name) {
   m.created = std::chrono::duration_cast<std::chrono::seconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
-  m.max_context = config_max_context(model_dir);
+  const std::filesystem::path config_path = std::filesystem::path(model_dir) / "config.json";
+  const std::filesystem::path generation_path =
+      std::filesystem::path(model_dir) / "generation_config.json";
+  const std::optional<nlohmann::json> config = read_model_json(config_path);
+  m.max_context = max_context_of(config);
   m.vocab_size = read_vocab_size(model_dir).value_or(0);
   m.tokenizer = load_tokenizer(model_dir);
-  append_eos_ids(model_dir, "config.json", m.eos_token_ids);
-  append_eos_ids(model_dir, "generation_config.json", m.eos_token_ids);
+  append_eos_ids(config, config_path, m.eos_token_ids);
+  append_eos_ids(read_model_json(generation_path), generation_path, m.eos_token_ids);
   if (m.eos_token_ids.empty() && m.tokenizer->eos_id() >= 0)
     m.eos_token_ids.push_back(m.tokenizer->eos_id());
   const std::string files = model_dir + "/config.json and generation_config.json";

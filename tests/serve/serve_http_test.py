@@ -288,43 +288,18 @@ class ServeOnStories(unittest.TestCase):
                 return replicas
             time.sleep(0.05)
 
-    def test_client_gone_mid_stream_cancels_its_request(self):
-        """A client that hangs up mid-stream: its request is cancelled, the engine stops
-        generating it (far fewer tokens than max_tokens), and the server goes on serving."""
-        max_tokens = 500
-        for _ in range(3):
-            before = self.wait_idle()
-            conn = self.server.connect()
-            conn.request("POST", "/v1/completions",
-                         body=json.dumps(greedy_body(1, max_tokens, stream=True)),
-                         headers={"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            self.assertEqual(resp.status, 200)
-            self.assertTrue(resp.read1(1 << 16).startswith(b"data: "))
-            conn.sock.close()
-            conn.close()
-            self.wait_idle()
-            time.sleep(0.3)  # tokens of a request the engine went on generating would arrive
-            after = self.replica_counters()
-            cancelled = sum(a["cancelled"] - b["cancelled"] for a, b in zip(after, before))
-            tokens = sum(a["tokens"] - b["tokens"] for a, b in zip(after, before))
-            self.assertEqual(cancelled, 1, after)
-            self.assertLess(tokens, max_tokens - 100, after)
-        self.assert_serving()
+    MAX_TOKENS_OF_A_DROPPED_REQUEST = 500
 
-    def test_client_gone_while_waiting_for_a_whole_answer_cancels_its_request(self):
-        """A client that hangs up before its non-streamed answer: the server notices the closed
-        socket at once (not when it writes the answer) and cancels the request."""
-        max_tokens = 500
+    def assert_hang_up_cancels(self, stream, wait_until_started):
+        """Sends one long request, lets wait_until_started(conn) return, hangs up; the request
+        must be cancelled and its engine must stop far short of max_tokens."""
+        max_tokens = self.MAX_TOKENS_OF_A_DROPPED_REQUEST
         before = self.wait_idle()
         conn = self.server.connect()
         conn.request("POST", "/v1/completions",
-                     body=json.dumps(greedy_body(1, max_tokens, stream=False)),
+                     body=json.dumps(greedy_body(1, max_tokens, stream=stream)),
                      headers={"Content-Type": "application/json"})
-        deadline = time.time() + 10
-        while sum(r["in_flight"] for r in self.replica_counters()) == 0:
-            self.assertLess(time.time(), deadline, "the request never started")
-            time.sleep(0.01)
+        wait_until_started(conn)
         conn.sock.close()
         conn.close()
         self.wait_idle()
@@ -334,6 +309,29 @@ class ServeOnStories(unittest.TestCase):
         tokens = sum(a["tokens"] - b["tokens"] for a, b in zip(after, before))
         self.assertEqual(cancelled, 1, after)
         self.assertLess(tokens, max_tokens - 100, after)
+
+    def test_client_gone_mid_stream_cancels_its_request(self):
+        """A client that hangs up mid-stream: its request is cancelled, the engine stops
+        generating it (far fewer tokens than max_tokens), and the server goes on serving."""
+        def first_frame_read(conn):
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            self.assertTrue(resp.read1(1 << 16).startswith(b"data: "))
+
+        for _ in range(3):
+            self.assert_hang_up_cancels(True, first_frame_read)
+        self.assert_serving()
+
+    def test_client_gone_while_waiting_for_a_whole_answer_cancels_its_request(self):
+        """A client that hangs up before its non-streamed answer: the server notices the closed
+        socket at once (not when it writes the answer) and cancels the request."""
+        def in_flight(conn):
+            deadline = time.time() + 10
+            while sum(r["in_flight"] for r in self.replica_counters()) == 0:
+                self.assertLess(time.time(), deadline, "the request never started")
+                time.sleep(0.01)
+
+        self.assert_hang_up_cancels(False, in_flight)
         self.assert_serving()
 
     def test_replicas_share_requests(self):
